@@ -1,0 +1,55 @@
+# Métrobib — everyday commands. `make run` then `make test` on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# make run is the development set-up: DEBUG on, SQLite in var/ unless DATABASE_URL says otherwise.
+DEV_ENV := DEBUG=1
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py load_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (back-office: http://$(HOST):$(PORT)/admin/) with a db_worker"
+	@$(DEV_ENV) $(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Unit + integration tests, then the browser and fuzzing suites (one pytest run each so
+# their durations print separately). DATABASE_URL selects SQLite (default) or PostgreSQL.
+test: install
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest -m "not e2e and not fuzz" -n $(PYTEST_WORKERS) -q; rc=$$?; \
+	echo "unit+integration suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc
+	@if [ "$(SKIP_BROWSER)" != "1" ]; then \
+	start=$$(date +%s); \
+	$(BIN)/python -m pytest -m "e2e or fuzz" -q -p no:randomly; rc=$$?; \
+	echo "browser+fuzz suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc; fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/web.py
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache

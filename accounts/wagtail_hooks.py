@@ -1,0 +1,77 @@
+from django.db.models import Q
+from wagtail import hooks
+from wagtail.permissions import register_permission_policy
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
+from wagtail.admin.views.generic import models as generic
+
+from accounts.forms import StaffForm
+from accounts.models import LIBRARY_ROLES, STAFF_ROLES, Role, StaffMember
+from accounts.permissions import LibraryScopedPolicy
+from accounts.services import invite_staff
+from accounts.viewsets import LibraryScopedViewSet
+
+OWN_EDITORS = Q(role=Role.LIBRARY_EDITOR)
+OWN_STAFF = Q(role__in=LIBRARY_ROLES)
+
+staff_policy = LibraryScopedPolicy(
+    StaffMember,
+    library_path="library",
+    rows=Q(role__in=STAFF_ROLES) | Q(is_superuser=True),
+    grants={
+        Role.LIBRARY_ADMIN: {
+            "view": OWN_STAFF,
+            "export": OWN_STAFF,
+            "add": OWN_EDITORS,
+            "change": OWN_EDITORS,
+            "delete": OWN_EDITORS,
+        }
+    },
+)
+
+
+class StaffCreateView(generic.CreateView):
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return invite_staff(
+            actor=self.request.user,
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            role=data["role"],
+            library=data.get("library"),
+        )
+
+    def get_success_message(self, instance):
+        return f"{instance.get_full_name()} est invité·e : un e-mail lui permet de choisir son mot de passe."
+
+
+class StaffViewSet(LibraryScopedViewSet):
+    model = StaffMember
+    add_view_class = StaffCreateView
+    icon = "user"
+    menu_label = "Équipe"
+    menu_order = 250
+    add_to_admin_menu = True
+    list_display = ["get_full_name", "email", "role", "library", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["first_name", "last_name", "email"]
+    list_export = ["first_name", "last_name", "email", "role", "library", "is_active", "last_login"]
+    ordering = ["last_name", "first_name"]
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
+            FieldPanel("email"),
+            FieldRowPanel([FieldPanel("role"), FieldPanel("library")]),
+            FieldPanel("is_active"),
+        ],
+        base_form_class=StaffForm,
+    )
+
+
+register_permission_policy(StaffMember, staff_policy, exact_class=True)
+staff_viewset = StaffViewSet("equipe")
+
+
+@hooks.register("register_admin_viewset")
+def register_staff_viewset():
+    return staff_viewset

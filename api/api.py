@@ -1,0 +1,176 @@
+"""The public JSON API (/api/v1/), typed with django-ninja; OpenAPI docs at /api/v1/docs."""
+
+from datetime import datetime
+
+from django.http import JsonResponse
+from ninja import NinjaAPI, Query, Schema
+
+from network import hours, selectors
+from network.filters import SiteFilters
+from network.mapdata import sites_feature_collection
+
+api = NinjaAPI(
+    title="Métrobib API",
+    version="1.0.0",
+    description="Bibliothèques, sites et horaires du réseau des bibliothèques de la Métropole de Lyon.",
+    urls_namespace="api-v1",
+)
+
+
+class CommuneOut(Schema):
+    insee_code: str
+    name: str
+
+
+class LibraryOut(Schema):
+    slug: str
+    name: str
+    library_system: str
+    website: str
+    communes: list[CommuneOut]
+
+
+class StatusOut(Schema):
+    known: bool
+    open_now: bool
+    text: str
+    closes_at: datetime | None
+    opens_at: datetime | None
+
+
+class SiteOut(Schema):
+    slug: str
+    name: str
+    library: str
+    address: str
+    postcode: str
+    commune: CommuneOut
+    latitude: float | None
+    longitude: float | None
+    phone: str
+    email: str
+    opening_hours: str
+    services: list[str]
+    url: str
+    status: StatusOut
+
+
+class SiteFilterIn(Schema):
+    commune: str = ""
+    service: list[str] = []
+    accessibilite: list[str] = []
+    ouvert: bool = False
+    q: str = ""
+
+    def to_filters(self) -> SiteFilters:
+        return SiteFilters(
+            commune=self.commune,
+            services=tuple(self.service),
+            accessibility=tuple(self.accessibilite),
+            open_now=self.ouvert,
+            query=self.q.strip(),
+        )
+
+
+class FeatureGeometry(Schema):
+    type: str
+    coordinates: list[float]
+
+
+class FeatureProperties(Schema):
+    slug: str
+    name: str
+    library: str
+    commune: str
+    address: str
+    postcode: str
+    url: str
+    open_now: bool
+    status: str
+
+
+class FeatureOut(Schema):
+    type: str
+    geometry: FeatureGeometry
+    properties: FeatureProperties
+
+
+class FeatureCollectionOut(Schema):
+    type: str
+    features: list[FeatureOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def _status(status: hours.Status) -> dict:
+    return {
+        "known": status.known,
+        "open_now": status.is_open,
+        "text": status.text,
+        "closes_at": status.closes_at,
+        "opens_at": status.opens_at,
+    }
+
+
+def _site(site, status: hours.Status) -> dict:
+    return {
+        "slug": site.slug,
+        "name": site.name,
+        "library": site.library.slug,
+        "address": site.address,
+        "postcode": site.postcode,
+        "commune": site.commune,
+        "latitude": float(site.latitude) if site.latitude is not None else None,
+        "longitude": float(site.longitude) if site.longitude is not None else None,
+        "phone": site.phone,
+        "email": site.email,
+        "opening_hours": site.opening_hours,
+        "services": [feature.slug for feature in site.features.all()],
+        "url": site.get_absolute_url(),
+        "status": _status(status),
+    }
+
+
+@api.get("/libraries", response=list[LibraryOut], tags=["bibliothèques"])
+def list_libraries(request):
+    """Every library of the network with the communes it serves."""
+    return [
+        {**vars(lib), "communes": list(lib.communes.all())} for lib in selectors.list_libraries()
+    ]
+
+
+@api.get("/libraries/{slug}", response={200: LibraryOut, 404: ErrorOut}, tags=["bibliothèques"])
+def get_library(request, slug: str):
+    library = selectors.get_library(slug)
+    return {**vars(library), "communes": list(library.communes.all())}
+
+
+@api.get("/sites", response=list[SiteOut], tags=["sites"])
+def list_sites(request, filters: Query[SiteFilterIn]):
+    """Sites with their opening status now, filtered as on /bibliotheques/."""
+    now = datetime.now(hours.TZ)
+    return [_site(r.site, r.status) for r in selectors.list_sites(filters.to_filters(), now)]
+
+
+@api.get("/sites.geojson", response=FeatureCollectionOut, tags=["sites"])
+def sites_geojson(request, filters: Query[SiteFilterIn]):
+    """The same sites as a GeoJSON FeatureCollection (RFC 7946), for maps."""
+    now = datetime.now(hours.TZ)
+    results = selectors.list_sites(filters.to_filters(), now)
+    data = sites_feature_collection([r.site for r in results], now, statuses=results)
+    return JsonResponse(data, content_type="application/geo+json")
+
+
+@api.get("/sites/{slug}", response={200: SiteOut, 404: ErrorOut}, tags=["sites"])
+def get_site(request, slug: str):
+    site = selectors.get_site(slug)
+    return _site(site, selectors.status_of(site, datetime.now(hours.TZ)))
+
+
+@api.get("/sites/{slug}/status", response={200: StatusOut, 404: ErrorOut}, tags=["sites"])
+def get_site_status(request, slug: str):
+    """Whether the site is open now, and when that changes."""
+    site = selectors.get_site(slug)
+    return _status(selectors.status_of(site, datetime.now(hours.TZ)))

@@ -1,0 +1,87 @@
+"""Writes to the page tree: the fixed structure, and a page for each library."""
+
+from django.db import transaction
+from django.utils.text import slugify
+from wagtail.models import Page, Site
+from wagtail.rich_text import RichText
+
+from editorial.models import HomePage, LibraryIndexPage, LibraryPage, SiteMapPage, StandardPage
+from editorial.standard_pages import STANDARD_PAGES
+
+
+@transaction.atomic
+def ensure_library_page(library) -> LibraryPage:
+    """The library's page under /reseau/, created and published if it does not exist."""
+    existing = LibraryPage.objects.filter(library=library).first()
+    if existing:
+        return existing
+    index = LibraryIndexPage.objects.get()
+    slug, n = slugify(library.slug)[:200], 2
+    while index.get_children().filter(slug=slug).exists():
+        slug, n = f"{slugify(library.slug)[:195]}-{n}", n + 1
+    page = LibraryPage(title=library.name, slug=slug, library=library)
+    index.add_child(instance=page)
+    page.save_revision().publish()
+    from accounts.services import grant_library_page_permissions
+
+    grant_library_page_permissions(library, page)
+    return page
+
+
+def _body(blocks):
+    stream = []
+    for kind, value in blocks:
+        if kind == "heading":
+            stream.append(("heading", {"text": value, "level": "h2"}))
+        else:
+            stream.append(("paragraph", RichText(value)))
+    return stream
+
+
+@transaction.atomic
+def ensure_site_structure() -> HomePage:
+    """The home page, /reseau/ and the standard pages, each created only if missing.
+
+    Runs after every ``migrate`` (editorial.apps), so a fresh database — production,
+    development or a test run — always has the pages the footer links to.
+    """
+    home = HomePage.objects.first()
+    if home is None:
+        root = Page.get_first_root_node()
+        home = HomePage(
+            title="Les bibliothèques de la Métropole de Lyon",
+            slug="accueil",
+            intro="<p>58 communes, près de 100 lieux, un seul portail : trouvez la "
+            "bibliothèque la plus proche, ses horaires et ses services.</p>",
+        )
+        root.add_child(instance=home)
+        default_site = Site.objects.filter(is_default_site=True).first()
+        welcome = default_site.root_page.specific if default_site else None
+        if default_site:
+            default_site.root_page = home
+            default_site.site_name = "Métrobib"
+            default_site.save()
+        else:
+            Site.objects.create(
+                hostname="localhost", port=80, root_page=home, is_default_site=True,
+                site_name="Métrobib",
+            )  # fmt: skip
+        if welcome is not None and not isinstance(welcome, HomePage):
+            welcome.delete()
+    children = home.get_children()
+    if not children.filter(slug="reseau").exists():
+        home.add_child(
+            instance=LibraryIndexPage(
+                title="Les bibliothèques du réseau",
+                slug="reseau",
+                intro="<p>Chaque bibliothèque du réseau, ses lieux et ses actualités.</p>",
+            )
+        )
+    for slug, title, intro, blocks in STANDARD_PAGES:
+        if not children.filter(slug=slug).exists():
+            home.add_child(
+                instance=StandardPage(title=title, slug=slug, intro=intro, body=_body(blocks))
+            )
+    if not children.filter(slug="plan-du-site").exists():
+        home.add_child(instance=SiteMapPage(title="Plan du site", slug="plan-du-site"))
+    return home

@@ -1,0 +1,11 @@
+"""Settings for the test suite: the real settings, with tasks run inline and fast hashing."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from metrobib.settings import *  # noqa: E402, F403
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

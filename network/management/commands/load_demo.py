@@ -1,0 +1,45 @@
+import secrets
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from accounts.models import Role, User
+from network.demo import load_demo_network
+from network.models import Library
+
+DEMO_ACCOUNTS = [
+    ("coordination@metrobib.example", "Camille", "Coordination", Role.NETWORK_ADMIN, None),
+    ("admin.villeurbanne@metrobib.example", "Sacha", "Villeurbanne", Role.LIBRARY_ADMIN, "69266"),
+    ("editeur.villeurbanne@metrobib.example", "Noa", "Villeurbanne", Role.LIBRARY_EDITOR, "69266"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo network (real communes and sites, demo hours) and demo staff accounts."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-accounts", action="store_true", help="do not create or reset demo staff accounts"
+        )
+
+    def handle(self, *args, no_accounts=False, **options):
+        summary = load_demo_network(timezone.localdate())
+        self.stdout.write(
+            f"communes={summary['communes']} sites_created={summary['sites_created']} "
+            f"sites_updated={summary['sites_updated']} demo_values={summary['demo_values']}"
+        )
+        for warning in summary["warnings"]:
+            self.stdout.write(f"warning: {warning}")
+        if no_accounts:
+            return
+        self.stdout.write(self.style.SUCCESS("Demo accounts (passwords reset at each run):"))
+        for email, first, last, role, commune in DEMO_ACCOUNTS:
+            library = Library.objects.filter(communes__insee_code=commune).first() if commune else None
+            user = User.objects.filter(username=email).first() or User(username=email)
+            user.email, user.first_name, user.last_name = email, first, last
+            user.role, user.library = role, library
+            password = f"demo-{secrets.token_urlsafe(9)}"
+            user.set_password(password)
+            user.save()
+            self.stdout.write(f"  {role.label:32} {email:40} {password}")
+        self.stdout.write("Back-office: /admin/")

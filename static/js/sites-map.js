@@ -1,0 +1,56 @@
+/* The Leaflet map of sites: an enhancement of the list, which stays the accessible way in.
+   Data comes from a JSON block next to the map (no inline script, strict CSP). */
+(function () {
+  "use strict";
+  var map = null;
+  var layer = null;
+
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = text;
+    return div.innerHTML;
+  }
+
+  function render() {
+    var container = document.getElementById("carte");
+    var dataBlock = document.getElementById("carte-donnees");
+    if (!container || !dataBlock || typeof L === "undefined") {
+      if (map) { map.remove(); map = null; }
+      return;
+    }
+    var data = JSON.parse(dataBlock.textContent);
+    if (map && map.getContainer() !== container) { map.remove(); map = null; }
+    if (!map) {
+      map = L.map(container, { scrollWheelZoom: false, keyboard: true });
+      L.tileLayer(container.dataset.tiles, {
+        maxZoom: 19,
+        attribution: container.dataset.attribution
+      }).addTo(map);
+    }
+    if (layer) { layer.remove(); }
+    layer = L.geoJSON(data, {
+      pointToLayer: function (feature, latlng) {
+        return L.marker(latlng, { title: feature.properties.name, alt: feature.properties.name });
+      },
+      onEachFeature: function (feature, marker) {
+        var p = feature.properties;
+        marker.bindPopup(
+          '<p><a href="' + encodeURI(p.url) + '">' + escapeHtml(p.name) + "</a></p>" +
+          "<p>" + escapeHtml(p.address) + ", " + escapeHtml(p.postcode) + " " + escapeHtml(p.commune) + "</p>" +
+          "<p>" + escapeHtml(p.status) + "</p>"
+        );
+      }
+    }).addTo(map);
+    if (data.features.length === 1) {
+      var c = data.features[0].geometry.coordinates;
+      map.setView([c[1], c[0]], parseInt(container.dataset.zoom || "15", 10));
+    } else if (data.features.length > 1) {
+      map.fitBounds(layer.getBounds(), { padding: [20, 20] });
+    } else {
+      map.setView([45.76, 4.85], 11);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", render);
+  document.body.addEventListener("htmx:afterSettle", render);
+})();
