@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "wagtail.search",
     "wagtail.admin",
     "wagtail",
+    "ninja",
     "modelcluster",
     "taggit",
     "django_tasks",
