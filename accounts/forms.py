@@ -1,4 +1,3 @@
-from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.models import LIBRARY_ROLES, Role, StaffMember, User

@@ -81,7 +81,8 @@ class LibraryScopedPolicy(BasePermissionPolicy):
         from accounts.models import User
 
         return User.objects.filter(
-            Q(is_active=True) & (Q(is_superuser=True) | Q(role=Role.NETWORK_ADMIN) | Q(role__in=roles))
+            Q(is_active=True)
+            & (Q(is_superuser=True) | Q(role=Role.NETWORK_ADMIN) | Q(role__in=roles))
         )
 
     def users_with_any_permission_for_instance(self, actions, instance):

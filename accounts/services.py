@@ -52,7 +52,9 @@ def grant_library_page_permissions(library, page) -> None:
         GroupPagePermission.objects.get_or_create(
             group=group,
             page=page,
-            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
+            permission=Permission.objects.get(
+                content_type__app_label="wagtailcore", codename=codename
+            ),
         )
 
 

@@ -1,8 +1,8 @@
 from django.db.models import Q
 from wagtail import hooks
-from wagtail.permissions import register_permission_policy
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.views.generic import models as generic
+from wagtail.permissions import register_permission_policy
 
 from accounts.forms import StaffForm
 from accounts.models import LIBRARY_ROLES, STAFF_ROLES, Role, StaffMember
@@ -42,7 +42,10 @@ class StaffCreateView(generic.CreateView):
         )
 
     def get_success_message(self, instance):
-        return f"{instance.get_full_name()} est invité·e : un e-mail lui permet de choisir son mot de passe."
+        return (
+            f"{instance.get_full_name()} est invité·e : "
+            "un e-mail lui permet de choisir son mot de passe."
+        )
 
 
 class StaffViewSet(LibraryScopedViewSet):

@@ -12,7 +12,9 @@ from network.mapdata import sites_feature_collection
 api = NinjaAPI(
     title="Métrobib API",
     version="1.0.0",
-    description="Bibliothèques, sites et horaires du réseau des bibliothèques de la Métropole de Lyon.",
+    description=(
+        "Bibliothèques, sites et horaires du réseau des bibliothèques de la Métropole de Lyon."
+    ),
     urls_namespace="api-v1",
 )
 
@@ -104,6 +106,18 @@ class ErrorOut(Schema):
     detail: str
 
 
+class ValidationErrorOut(Schema):
+    """django-ninja's answer to invalid query parameters."""
+
+    detail: list[dict]
+
+
+def _geojson_openapi() -> dict:
+    """Document the GeoJSON endpoint's real media type (RFC 7946: application/geo+json)."""
+    schema_ref = {"$ref": "#/components/schemas/FeatureCollectionOut"}
+    return {"responses": {200: {"content": {"application/geo+json": {"schema": schema_ref}}}}}
+
+
 def _status(status: hours.Status) -> dict:
     return {
         "known": status.known,
@@ -147,14 +161,19 @@ def get_library(request, slug: str):
     return {**vars(library), "communes": list(library.communes.all())}
 
 
-@api.get("/sites", response=list[SiteOut], tags=["sites"])
+@api.get("/sites", response={200: list[SiteOut], 422: ValidationErrorOut}, tags=["sites"])
 def list_sites(request, filters: Query[SiteFilterIn]):
     """Sites with their opening status now, filtered as on /bibliotheques/."""
     now = datetime.now(hours.TZ)
     return [_site(r.site, r.status) for r in selectors.list_sites(filters.to_filters(), now)]
 
 
-@api.get("/sites.geojson", response=FeatureCollectionOut, tags=["sites"])
+@api.get(
+    "/sites.geojson",
+    response={200: FeatureCollectionOut, 422: ValidationErrorOut},
+    openapi_extra=_geojson_openapi(),
+    tags=["sites"],
+)
 def sites_geojson(request, filters: Query[SiteFilterIn]):
     """The same sites as a GeoJSON FeatureCollection (RFC 7946), for maps."""
     now = datetime.now(hours.TZ)

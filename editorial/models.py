@@ -66,7 +66,11 @@ class SiteMapPage(Page):
 def page_tree(root: Page, depth: int = 3) -> list[dict]:
     """Live, public pages below ``root`` as nested dicts (for the site map)."""
     descendants = (
-        root.get_descendants().live().public().filter(depth__lte=root.depth + depth).order_by("path")
+        root.get_descendants()
+        .live()
+        .public()
+        .filter(depth__lte=root.depth + depth)
+        .order_by("path")
     )
     nodes: dict[str, dict] = {root.path: {"page": root, "children": []}}
     for page in descendants:
@@ -105,7 +109,10 @@ class LibraryPage(Page):
     """A library's own page, edited by its staff; later issues add its events and news."""
 
     library = models.OneToOneField(
-        "network.Library", verbose_name="bibliothèque", on_delete=models.PROTECT, related_name="page"
+        "network.Library",
+        verbose_name="bibliothèque",
+        on_delete=models.PROTECT,
+        related_name="page",
     )
     intro = RichTextField("présentation", blank=True, features=["bold", "italic", "link", "ul"])
     body = StreamField(BodyBlock(), verbose_name="contenu", blank=True)

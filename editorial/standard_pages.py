@@ -38,7 +38,8 @@ ACCESSIBILITY = [
         "affichage à 320 pixels de large et zoom à 200 %.</p>"
         "<p>Outils : axe-core (Deque), Playwright.</p>"
         "<p>Pages testées : accueil, liste et carte des bibliothèques, page d'un lieu, pages "
-        "d'une bibliothèque, mentions légales, données personnelles, accessibilité, plan du site.</p>",
+        "d'une bibliothèque, mentions légales, données personnelles, accessibilité, "
+        "plan du site.</p>",
     ),
     ("heading", "Retour d'information et contact"),
     (

@@ -1,5 +1,5 @@
-from django.conf import settings
 from csp.middleware import CSPMiddleware
+from django.conf import settings
 
 ADMIN_PREFIXES = ("/admin/",)
 

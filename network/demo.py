@@ -21,7 +21,9 @@ DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 MERGED_COMMUNES = {"69149": "69152"}  # Oullins-Pierre-Bénite absorbed Pierre-Bénite in 2024
 
 HOURS_LARGE = "Tu,Th,Fr 12:00-19:00; We,Sa 10:00-18:00"
-HOURS_MEDIUM = "Tu 15:00-18:30; We 10:00-12:30,14:00-18:30; Fr 15:00-18:30; Sa 10:00-12:30,14:00-17:00"
+HOURS_MEDIUM = (
+    "Tu 15:00-18:30; We 10:00-12:30,14:00-18:30; Fr 15:00-18:30; Sa 10:00-12:30,14:00-17:00"
+)
 HOURS_SMALL = "We 10:00-12:00,14:00-18:00; Sa 10:00-12:00"
 HOURS_MOBILE = "We 14:00-17:00"
 SUNDAY = "Su 14:00-18:00"
@@ -105,7 +107,9 @@ def fill_demo_values(today: date) -> int:
                 },
             )
         elif _stable_choice(site.slug + "inventory", 15):
-            start = today + timedelta(days=7 + (hashlib.sha256(site.slug.encode()).digest()[1] % 14))
+            start = today + timedelta(
+                days=7 + (hashlib.sha256(site.slug.encode()).digest()[1] % 14)
+            )
             OpeningException.objects.get_or_create(
                 site=site,
                 label="Fermeture pour inventaire (démonstration)",

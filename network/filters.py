@@ -17,7 +17,9 @@ class SiteFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.commune or self.services or self.accessibility or self.open_now or self.query)
+        return bool(
+            self.commune or self.services or self.accessibility or self.open_now or self.query
+        )
 
 
 class SiteFilterForm(forms.Form):

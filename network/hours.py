@@ -7,6 +7,7 @@ Everything is evaluated on naive local times and converted back with zoneinfo, s
 nights when clocks change give the hours a person reads on the door.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,8 +16,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
-import re
-
 from opening_hours import OpeningHours, ParserError, State
 
 TZ = ZoneInfo("Europe/Paris")

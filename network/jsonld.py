@@ -36,7 +36,9 @@ def site_jsonld(site, week: list[DaySchedule], url: str) -> dict:
             spec = {
                 "@type": "OpeningHoursSpecification",
                 "opens": interval.start.strftime("%H:%M"),
-                "closes": "23:59" if interval.end.hour == interval.end.minute == 0 else interval.end.strftime("%H:%M"),
+                "closes": "23:59"
+                if interval.end.hour == interval.end.minute == 0
+                else interval.end.strftime("%H:%M"),
             }
             if day.is_exception or day.note:
                 spec.update(validFrom=day.day.isoformat(), validThrough=day.day.isoformat())

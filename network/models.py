@@ -20,7 +20,9 @@ class Commune(models.Model):
         "anciens codes INSEE",
         max_length=100,
         blank=True,
-        help_text="Codes de communes fusionnées (ex. 69152 pour Pierre-Bénite), séparés par des virgules.",
+        help_text=(
+            "Codes de communes fusionnées (ex. 69152 pour Pierre-Bénite), séparés par des virgules."
+        ),
     )
     boundary = models.JSONField("contour (GeoJSON)", null=True, blank=True, editable=False)
 
@@ -237,7 +239,9 @@ class OpeningException(models.Model):
     site = models.ForeignKey(
         Site, verbose_name="site", on_delete=models.CASCADE, related_name="exceptions"
     )
-    label = models.CharField("motif", max_length=120, help_text="Ex. « Horaires d'été », « Inventaire ».")
+    label = models.CharField(
+        "motif", max_length=120, help_text="Ex. « Horaires d'été », « Inventaire »."
+    )
     start_date = models.DateField("du")
     end_date = models.DateField("au (inclus)")
     opening_hours = models.CharField(

@@ -21,7 +21,11 @@ REQUIRED_COLUMNS = ("Code_bib", "nom_de_l_etablissement", "Adresse", "CP", "Vill
 KIND_BY_ADDRESS_TYPE = {"Bibliobus": "mobile", "Bibliothèque départementale": "service"}
 NO_WEBSITE = {"", "absence de page internet"}
 SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "et", "au", "aux", "sur", "en", "l", "d"}
-SPELLING = {"Bibliotheque": "Bibliothèque", "Mediatheque": "Médiathèque", "Médiatheque": "Médiathèque"}
+SPELLING = {
+    "Bibliotheque": "Bibliothèque",
+    "Mediatheque": "Médiathèque",
+    "Médiatheque": "Médiathèque",
+}
 
 
 class SiteImportError(Exception):
@@ -114,7 +118,10 @@ def _parse_rows(text: str, warnings: list[str]) -> tuple[list[_Row], list[str]]:
     url_validator = URLValidator(schemes=["http", "https"])
     for record in reader:
         line = reader.line_num
-        get = lambda column: (record.get(column) or "").strip()  # noqa: E731
+
+        def get(column: str, record=record) -> str:
+            return (record.get(column) or "").strip()
+
         problems = []
         code, name = get("Code_bib"), get("nom_de_l_etablissement")
         if not code:
@@ -161,7 +168,9 @@ def _parse_rows(text: str, warnings: list[str]) -> tuple[list[_Row], list[str]]:
             try:
                 url_validator(website)
             except ValidationError:
-                warnings.append(f"Ligne {line} : site web « {get('site_internet')} » ignoré (adresse invalide).")
+                warnings.append(
+                    f"Ligne {line} : site web « {get('site_internet')} » ignoré (adresse invalide)."
+                )
                 website = ""
         if problems:
             errors.append(f"Ligne {line} : " + " ; ".join(problems) + ".")

@@ -14,10 +14,10 @@ from wagtail.admin.panels import (
     ObjectList,
 )
 
+import network.permissions  # noqa: F401  (registers the permission policies)
 from accounts.viewsets import LibraryScopedViewSet
 from network.forms import OpeningExceptionForm, SiteForm, SiteImportForm
 from network.models import Commune, Library, OpeningException, Site
-import network.permissions  # noqa: F401  (registers the permission policies)
 from network.services import SiteImportError, import_sites
 
 DEMO_WARNING = (

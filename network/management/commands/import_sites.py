@@ -18,7 +18,9 @@ class Command(BaseCommand):
         except SiteImportError as error:
             for message in error.errors:
                 self.stderr.write(message)
-            raise CommandError("Nothing was imported: fix the lines above and try again.") from error
+            raise CommandError(
+                "Nothing was imported: fix the lines above and try again."
+            ) from error
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(warning))
         self.stdout.write(

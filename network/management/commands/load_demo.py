@@ -34,7 +34,9 @@ class Command(BaseCommand):
             return
         self.stdout.write(self.style.SUCCESS("Demo accounts (passwords reset at each run):"))
         for email, first, last, role, commune in DEMO_ACCOUNTS:
-            library = Library.objects.filter(communes__insee_code=commune).first() if commune else None
+            library = (
+                Library.objects.filter(communes__insee_code=commune).first() if commune else None
+            )
             user = User.objects.filter(username=email).first() or User(username=email)
             user.email, user.first_name, user.last_name = email, first, last
             user.role, user.library = role, library
