@@ -185,6 +185,8 @@ WAGTAILSEARCH_BACKENDS = {
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("fr", "Français")]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No avatar requests to gravatar.com: staff e-mail hashes stay here.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "odt", "ods", "docx", "xlsx", "txt"]
 
 # E-mail

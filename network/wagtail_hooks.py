@@ -13,6 +13,8 @@ from wagtail.admin.panels import (
     MultiFieldPanel,
     ObjectList,
 )
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import BooleanColumn
 
 import network.permissions  # noqa: F401  (registers the permission policies)
 from accounts.viewsets import LibraryScopedViewSet
@@ -61,7 +63,7 @@ class SiteViewSet(LibraryScopedViewSet):
     icon = "home"
     menu_label = "Sites"
     add_to_admin_menu = False
-    list_display = ["name", "library", "commune", "has_demo_values"]
+    list_display = ["name", "library", "commune", BooleanColumn("has_demo_values", label="Démo")]
     list_filter = ["commune", "has_demo_values", "kind"]
     search_fields = ["name", "address"]
     list_export = [
@@ -180,3 +182,33 @@ def register_network_menu():
         ),
     ]
     return SubmenuMenuItem("Réseau", Menu(items=items), icon_name="site", order=200)
+
+
+class DemoValuesPanel(Component):
+    """On the dashboard: the sites of the user's library whose hours are still demo values."""
+
+    name = "demo_values"
+    order = 50
+    template_name = "network/admin/demo_values_panel.html"
+
+    def __init__(self, sites, total):
+        self.sites, self.total = sites, total
+
+    def get_context_data(self, parent_context=None):
+        return {
+            "sites": self.sites,
+            "total": self.total,
+            "edit_url_name": site_viewset.get_url_name("edit"),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_demo_values_panel(request, panels):
+    from network.permissions import site_policy
+
+    sites = site_policy.instances_user_has_permission_for(request.user, "change").filter(
+        has_demo_values=True
+    )
+    total = sites.count()
+    if total:
+        panels.append(DemoValuesPanel(list(sites.order_by("name")[:10]), total))
