@@ -59,7 +59,8 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if self.is_superuser and self.role == Role.PATRON:
+        # ``createsuperuser`` knows no roles; afterwards the role alone decides.
+        if self._state.adding and self.is_superuser and self.role == Role.PATRON:
             self.role = Role.NETWORK_ADMIN
         self.is_superuser = self.role == Role.NETWORK_ADMIN
         self.is_staff = self.role in STAFF_ROLES

@@ -33,6 +33,10 @@ class ScopedMixin:
         )
 
     def checked(self, obj):
+        # An action the role never has is a 403 before any lookup, whichever view fetches
+        # its object first (delete and inspect look it up in setup(), before dispatch()).
+        if not self.permission_policy.user_has_permission(self.request.user, self.instance_action):
+            raise PermissionDenied
         if obj is None:
             raise Http404
         if not self.permission_policy.user_has_permission_for_instance(
@@ -59,7 +63,7 @@ class ScopedBaseObjectMixin(ScopedMixin):
         return self.scoped_queryset()
 
     def get_object(self):
-        return self.checked(super().get_object())
+        return self.checked(self.get_base_object_queryset().filter(pk=self.pk).first())
 
 
 class ScopedIndexView(ScopedMixin, generic.IndexView):
@@ -95,18 +99,21 @@ class ScopedUsageView(ScopedBaseObjectMixin, UsageView):
 
 
 class LibraryScopedForm(WagtailAdminModelForm):
-    """Choices of library-owned objects are narrowed to what the user may change."""
+    """Choices of library-owned objects are narrowed to what the user may change.
 
-    scoped_fields: dict[str, LibraryScopedPolicy] = {}
+    ``scoped_fields`` maps a field to its policy (choices: the rows the user may change)
+    or to ``(policy, action)`` when another action decides the choices.
+    """
+
+    scoped_fields: dict[str, LibraryScopedPolicy | tuple[LibraryScopedPolicy, str]] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = getattr(self, "for_user", None)
-        for name, policy in self.scoped_fields.items():
+        for name, scope in self.scoped_fields.items():
+            policy, action = scope if isinstance(scope, tuple) else (scope, "change")
             if name in self.fields and user is not None:
-                self.fields[name].queryset = policy.instances_user_has_permission_for(
-                    user, "change"
-                )
+                self.fields[name].queryset = policy.instances_user_has_permission_for(user, action)
 
 
 class LibraryScopedViewSet(ModelViewSet):

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.http import JsonResponse
 from ninja import NinjaAPI, Query, Schema
 
+from metrobib.pagecache import cached_response
 from network import hours, selectors
 from network.filters import SiteFilters
 from network.mapdata import sites_feature_collection
@@ -176,10 +177,16 @@ def list_sites(request, filters: Query[SiteFilterIn]):
 )
 def sites_geojson(request, filters: Query[SiteFilterIn]):
     """The same sites as a GeoJSON FeatureCollection (RFC 7946), for maps."""
+
     now = datetime.now(hours.TZ)
-    results = selectors.list_sites(filters.to_filters(), now)
-    data = sites_feature_collection([r.site for r in results], now, statuses=results)
-    return JsonResponse(data, content_type="application/geo+json")
+
+    def build():
+        results = selectors.list_sites(filters.to_filters(), now)
+        data = sites_feature_collection([r.site for r in results], now, statuses=results)
+        response = JsonResponse(data, content_type="application/geo+json")
+        return response, hours.valid_until((r.status for r in results), now)
+
+    return cached_response(request, "sites_geojson", now, build)
 
 
 @api.get("/sites/{slug}", response={200: SiteOut, 404: ErrorOut}, tags=["sites"])

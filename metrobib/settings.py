@@ -87,6 +87,10 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
+if DEBUG:
+    # runserver serves static files itself; whitenoise serves the collected ones in production.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
+
 ROOT_URLCONF = "metrobib.urls"
 WSGI_APPLICATION = "metrobib.wsgi.application"
 
@@ -166,6 +170,7 @@ CACHES = {
     else {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "metrobib_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
 

@@ -35,7 +35,12 @@ class SiteFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        communes = Commune.objects.filter(sites__isnull=False).distinct().order_by("name")
+        communes = (
+            Commune.objects.filter(sites__isnull=False)
+            .distinct()
+            .order_by("name")
+            .only("insee_code", "name")
+        )
         self.fields["commune"].choices = [("", "Toutes les communes")] + [
             (c.insee_code, c.name) for c in communes
         ]
@@ -49,7 +54,11 @@ class SiteFilterForm(forms.Form):
 
     def to_filters(self) -> SiteFilters:
         """Valid choices only: an unknown value in the URL is dropped, never an error page."""
-        data = self.cleaned_data if self.is_valid() else {}
+        data = {}
+        if self.is_bound:
+            self.full_clean()
+            # cleaned_data keeps the valid fields of an invalid form: a bad one drops alone.
+            data = self.cleaned_data
         return SiteFilters(
             commune=data.get("commune", ""),
             services=tuple(data.get("service", ())),

@@ -5,7 +5,9 @@ from network.permissions import library_policy, site_policy
 
 
 class SiteForm(LibraryScopedForm):
-    scoped_fields = {"library": library_policy}
+    # Editors change their sites, not their library: the choice is the library they work
+    # for, which is what library staff may view (tests/accounts/test_isolation.py).
+    scoped_fields = {"library": (library_policy, "view")}
 
 
 class OpeningExceptionForm(LibraryScopedForm):

@@ -135,8 +135,14 @@ def syntax_problem(expression: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16)
+def _french_holidays(year: int) -> holidays.HolidayBase:
+    # Building the calendar loads translation catalogues: once per year and process.
+    return holidays.France(years=year, language="fr")
+
+
 def holiday_name(day: date) -> str:
-    return holidays.France(years=day.year, language="fr").get(day, "")
+    return _french_holidays(day.year).get(day, "")
 
 
 def _intervals_for(expression: str, day: date) -> tuple[Interval, ...]:
@@ -212,3 +218,15 @@ def status_at(expression: str, exceptions: Sequence[ExceptionLike], now: datetim
                 opens = _aware(day, interval.start)
                 return Status(True, False, opens_at=opens, note=closed_note, now=now)
     return Status(True, False, note=closed_note, now=now)
+
+
+def valid_until(statuses: Iterable[Status], now: datetime) -> datetime:
+    """Until when these statuses read true: the next opening or closing among them, and
+    never past midnight (when "demain" becomes "aujourd'hui")."""
+    local = now.astimezone(TZ)
+    limit = datetime.combine(local.date() + timedelta(days=1), MIDNIGHT, tzinfo=TZ)
+    for status in statuses:
+        for moment in (status.closes_at, status.opens_at):
+            if moment is not None and moment < limit:
+                limit = moment
+    return limit

@@ -28,6 +28,7 @@ def _current_exceptions(today: date) -> Prefetch:
 def sites_queryset(today: date) -> QuerySet[Site]:
     return (
         Site.objects.select_related("library", "commune", "photo")
+        .defer("commune__boundary")
         .prefetch_related("features", _current_exceptions(today))
         .order_by("commune__name", "name")
     )
@@ -60,8 +61,9 @@ def list_sites(filters: SiteFilters, now: datetime) -> list[SiteWithStatus]:
     return results
 
 
-def get_site(slug: str) -> Site:
-    today = datetime.now(hours.TZ).date()
+def get_site(slug: str, today: date | None = None) -> Site:
+    """The site with its exceptions from ``today`` (default: today in Paris); 404 if none."""
+    today = today or datetime.now(hours.TZ).date()
     return get_object_or_404(sites_queryset(today), slug=slug)
 
 

@@ -21,6 +21,7 @@ REQUIRED_COLUMNS = ("Code_bib", "nom_de_l_etablissement", "Adresse", "CP", "Vill
 KIND_BY_ADDRESS_TYPE = {"Bibliobus": "mobile", "Bibliothèque départementale": "service"}
 NO_WEBSITE = {"", "absence de page internet"}
 SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "et", "au", "aux", "sur", "en", "l", "d"}
+MAX_SEATS = 2_147_483_647  # the largest value every database accepts in the column
 SPELLING = {
     "Bibliotheque": "Bibliothèque",
     "Mediatheque": "Médiathèque",
@@ -157,8 +158,20 @@ def _parse_rows(text: str, warnings: list[str]) -> tuple[list[_Row], list[str]]:
         if get("nombre_de_places"):
             try:
                 seats = int(float(get("nombre_de_places").replace(",", ".")))
-            except ValueError:
+                if not 0 <= seats <= MAX_SEATS:
+                    raise ValueError(seats)
+            except (ValueError, OverflowError):
                 problems.append(f"nombre de places « {get('nombre_de_places')} » invalide")
+                seats = None
+        # Checked here, not left to the database: PostgreSQL would refuse the row midway.
+        for what, value, column in (
+            ("le code", code, "source_code"),
+            ("le nom", tidy_name(name), "name"),
+            ("l'adresse", get("Adresse"), "address"),
+        ):
+            limit = Site._meta.get_field(column).max_length
+            if len(value) > limit:
+                problems.append(f"{what} est trop long ({len(value)} caractères, {limit} au plus)")
         website = get("site_internet")
         if website.lower() in NO_WEBSITE:
             website = ""
@@ -167,6 +180,8 @@ def _parse_rows(text: str, warnings: list[str]) -> tuple[list[_Row], list[str]]:
         if website:
             try:
                 url_validator(website)
+                if len(website) > Site._meta.get_field("website").max_length:
+                    raise ValidationError("too long")
             except ValidationError:
                 warnings.append(
                     f"Ligne {line} : site web « {get('site_internet')} » ignoré (adresse invalide)."
@@ -218,9 +233,23 @@ def _library_for(row: _Row, rows_in_commune: int, result: SiteImportResult) -> L
         name = library_name_for(row.commune, rows_in_commune)
     else:
         name = row.name
-    library = Library.objects.create(name=name, slug=_unique_slug(Library, slugify(name)))
-    library.communes.add(row.commune)
+    library = create_library(name=name, communes=[row.commune])
     result.libraries_created.append(name)
+    return library
+
+
+def create_library(*, name: str, communes=(), **fields) -> Library:
+    """A new library with its page under /reseau/ (where its staff publish)."""
+    from editorial.services import ensure_library_page
+
+    with transaction.atomic():
+        library = Library.objects.create(
+            name=name,
+            slug=fields.pop("slug", None) or _unique_slug(Library, slugify(name)),
+            **fields,
+        )
+        library.communes.add(*communes)
+        ensure_library_page(library)
     return library
 
 

@@ -15,9 +15,11 @@ from wagtail.admin.panels import (
 )
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.views.generic import models as generic
 
 import network.permissions  # noqa: F401  (registers the permission policies)
 from accounts.viewsets import LibraryScopedViewSet
+from editorial.services import ensure_library_page
 from network.forms import OpeningExceptionForm, SiteForm, SiteImportForm
 from network.models import Commune, Library, OpeningException, Site
 from network.services import SiteImportError, import_sites
@@ -40,8 +42,16 @@ class CommuneViewSet(LibraryScopedViewSet):
     form_fields = ["insee_code", "name", "population", "former_codes"]
 
 
+class LibraryCreateView(generic.CreateView):
+    def save_instance(self):
+        library = super().save_instance()
+        ensure_library_page(library)
+        return library
+
+
 class LibraryViewSet(LibraryScopedViewSet):
     model = Library
+    add_view_class = LibraryCreateView
     icon = "group"
     menu_label = "Bibliothèques"
     add_to_admin_menu = False
