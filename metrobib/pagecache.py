@@ -2,13 +2,18 @@
 
 A page is stored with the *data version* it was built from and with the moment until
 which what it shows stays true (e.g. the next opening or closing among the sites it
-lists), judged against the clock the page itself uses. Any
-save of the underlying data bumps the version (``bump_version``, wired to model signals
-by each app), so an edit shows at once; a version read and the page read are one cache
-round trip (``get_many``). Only anonymous GET responses with status 200 are stored.
+lists), judged against the clock the page itself uses. Any save of the underlying data
+bumps the version (``bump_version``, wired to model signals by each app).
+
+Two levels: each process keeps the pages it served in memory and re-reads the shared
+version at most once a second, so a hit costs no database or network round trip; the
+shared cache (database or Redis) holds the pages too, so another process does not
+rebuild what one has built. An edit therefore shows at once in the process that made
+it and within a second everywhere; logged-in users always get fresh pages.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,6 +23,11 @@ from django.http import HttpRequest, HttpResponse
 
 VERSION_KEY = "pagecache:version"
 MAX_SECONDS = 300
+VERSION_RECHECK_SECONDS = 1.0
+LOCAL_MAX_PAGES = 512
+
+_local_pages: dict[str, dict] = {}
+_version_memo: dict[str, float | int | None] = {"value": None, "read_at": 0.0}
 
 
 def bump_version(**_signal_kwargs) -> None:
@@ -35,6 +45,21 @@ def _bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, 1, None)
+    _version_memo["value"] = None
+
+
+def clear_local() -> None:
+    """Forget this process's pages and version (tests call it between tests)."""
+    _local_pages.clear()
+    _version_memo["value"] = None
+
+
+def _current_version() -> int:
+    now = time.monotonic()
+    if _version_memo["value"] is None or now - _version_memo["read_at"] > VERSION_RECHECK_SECONDS:
+        _version_memo["value"] = cache.get(VERSION_KEY, 0)
+        _version_memo["read_at"] = now
+    return _version_memo["value"]
 
 
 def _key(namespace: str, request: HttpRequest) -> str:
@@ -46,6 +71,23 @@ def _key(namespace: str, request: HttpRequest) -> str:
         ]
     )
     return f"pagecache:{namespace}:{hashlib.sha256(variant.encode()).hexdigest()[:32]}"
+
+
+def _fresh(entry: dict | None, version: int, now: datetime) -> bool:
+    return entry is not None and entry["version"] == version and now < entry["valid_until"]
+
+
+def _respond(entry: dict) -> HttpResponse:
+    response = HttpResponse(entry["content"], content_type=entry["content_type"])
+    for header, value in entry["headers"].items():
+        response[header] = value
+    return response
+
+
+def _remember(key: str, entry: dict) -> None:
+    if len(_local_pages) >= LOCAL_MAX_PAGES:
+        _local_pages.clear()
+    _local_pages[key] = entry
 
 
 def cached_response(
@@ -61,13 +103,14 @@ def cached_response(
     if request.method != "GET" or request.user.is_authenticated:
         return build()[0]
     key = _key(namespace, request)
-    found = cache.get_many([VERSION_KEY, key])
-    version, entry = found.get(VERSION_KEY, 0), found.get(key)
-    if entry is not None and entry["version"] == version and now < entry["valid_until"]:
-        response = HttpResponse(entry["content"], content_type=entry["content_type"])
-        for header, value in entry["headers"].items():
-            response[header] = value
-        return response
+    version = _current_version()
+    entry = _local_pages.get(key)
+    if _fresh(entry, version, now):
+        return _respond(entry)
+    entry = cache.get(key)
+    if _fresh(entry, version, now):
+        _remember(key, entry)
+        return _respond(entry)
     response, valid_until = build()
     seconds = int(min((valid_until - now).total_seconds(), MAX_SECONDS))
     if response.status_code == 200 and seconds >= 1 and not response.cookies:
@@ -79,4 +122,5 @@ def cached_response(
             "headers": {h: response[h] for h in ("Vary",) if response.has_header(h)},
         }
         cache.set(key, entry, seconds)
+        _remember(key, entry)
     return response

@@ -51,3 +51,13 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("CI") and reporter is not None and reporter.stats.get("skipped"):
         reporter.write_line("CI: skipped tests are not allowed", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_pages():
+    """Each test's database is rolled back; pages one test cached must not serve another."""
+    from metrobib import pagecache
+
+    pagecache.clear_local()
+    yield
+    pagecache.clear_local()
