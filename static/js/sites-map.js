@@ -51,6 +51,15 @@
     }
   }
 
+  // The results are swapped whole: a live region inside them would be replaced, not
+  // updated, and screen readers would stay silent. This one outlives the swaps.
+  function announceResults() {
+    var title = document.getElementById("resultats-titre");
+    var live = document.getElementById("resultats-annonce");
+    if (title && live) { live.textContent = title.textContent.replace(/\s+/g, " ").trim(); }
+  }
+
   document.addEventListener("DOMContentLoaded", render);
   document.body.addEventListener("htmx:afterSettle", render);
+  document.body.addEventListener("htmx:afterSettle", announceResults);
 })();
