@@ -1,6 +1,7 @@
 """The one definition of how sites are filtered: used by the public list, the map and the API."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 
@@ -14,6 +15,17 @@ class SiteFilters:
     accessibility: tuple[str, ...] = ()
     open_now: bool = False
     query: str = ""
+
+    def querystring(self) -> str:
+        """The filters as URL parameters, shared by the page and the API (?commune=…)."""
+        params = [("commune", self.commune)] if self.commune else []
+        params += [("service", s) for s in self.services]
+        params += [("accessibilite", a) for a in self.accessibility]
+        if self.open_now:
+            params.append(("ouvert", "on"))
+        if self.query:
+            params.append(("q", self.query))
+        return urlencode(params)
 
     @property
     def active(self) -> bool:

@@ -29,7 +29,7 @@ def _site_list(request, now):
         "form": form,
         "filters": filters,
         "results": results,
-        "map_data": sites_feature_collection([r.site for r in results], now, statuses=results),
+        "geojson_url": f"{reverse('api-v1:sites_geojson')}?{filters.querystring()}",
     }
     # htmx refetches a whole page on a history cache miss (HX-History-Restore-Request).
     fragment = request.headers.get("HX-Request") == "true" and not request.headers.get(

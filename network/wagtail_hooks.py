@@ -136,7 +136,7 @@ class OpeningExceptionViewSet(LibraryScopedViewSet):
 
 commune_viewset = CommuneViewSet("communes")
 library_viewset = LibraryViewSet("bibliotheques")
-site_viewset = SiteViewSet("sites")
+site_viewset = SiteViewSet("lieux")
 exception_viewset = OpeningExceptionViewSet("horaires-exceptionnels")
 
 
@@ -170,7 +170,7 @@ def import_sites_view(request):
 
 @hooks.register("register_admin_urls")
 def register_import_url():
-    return [path("sites/importer/", import_sites_view, name="network_import_sites")]
+    return [path("lieux/importer/", import_sites_view, name="network_import_sites")]
 
 
 class NetworkAdminMenuItem(MenuItem):

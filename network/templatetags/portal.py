@@ -17,3 +17,12 @@ def jsonld(data) -> str:
     """
     payload = json.dumps(data, ensure_ascii=False).translate(_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.filter
+def day_month(value) -> str:
+    """« 1er décembre », « 25 novembre »: French dates as written, with the ordinal 1er."""
+    from django.utils.dateformat import format as date_format
+
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {date_format(value, 'F')}"

@@ -1,9 +1,12 @@
 /* The Leaflet map of sites: an enhancement of the list, which stays the accessible way in.
-   Data comes from a JSON block next to the map (no inline script, strict CSP). */
+   On the list, the map loads the API's GeoJSON for the same filters (data-geojson-url);
+   on a site page, the site's point is in a JSON block beside the map. No inline script:
+   the Content-Security-Policy forbids it. */
 (function () {
   "use strict";
   var map = null;
   var layer = null;
+  var pending = null;
 
   function escapeHtml(text) {
     var div = document.createElement("div");
@@ -11,14 +14,23 @@
     return div.innerHTML;
   }
 
-  function render() {
-    var container = document.getElementById("carte");
-    var dataBlock = document.getElementById("carte-donnees");
-    if (!container || !dataBlock || typeof L === "undefined") {
-      if (map) { map.remove(); map = null; }
-      return;
+  function loadData(container) {
+    if (container.dataset.geojsonUrl) {
+      if (pending) { pending.abort(); }
+      pending = new AbortController();
+      return fetch(container.dataset.geojsonUrl, {
+        headers: { Accept: "application/geo+json" },
+        signal: pending.signal
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("GeoJSON " + response.status); }
+        return response.json();
+      });
     }
-    var data = JSON.parse(dataBlock.textContent);
+    var block = document.getElementById("carte-donnees");
+    return Promise.resolve(block ? JSON.parse(block.textContent) : { features: [] });
+  }
+
+  function draw(container, data) {
     if (map && map.getContainer() !== container) { map.remove(); map = null; }
     if (!map) {
       map = L.map(container, { scrollWheelZoom: false, keyboard: true });
@@ -49,6 +61,20 @@
     } else {
       map.setView([45.76, 4.85], 11);
     }
+  }
+
+  function render() {
+    var container = document.getElementById("carte");
+    if (!container || typeof L === "undefined") {
+      if (map) { map.remove(); map = null; layer = null; }
+      return;
+    }
+    loadData(container).then(function (data) {
+      // The results may have been swapped again while the data was on its way.
+      if (document.getElementById("carte") === container) { draw(container, data); }
+    }).catch(function (error) {
+      if (error.name !== "AbortError") { container.classList.add("map-unavailable"); }
+    });
   }
 
   // The results are swapped whole: a live region inside them would be replaced, not

@@ -254,7 +254,7 @@ def test_library_staff_cannot_edit_another_librarys_page(client, cast):
     assert client.get(f"/admin/pages/{page_a.pk}/edit/").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/sites/", "/admin/equipe/"])
+@pytest.mark.parametrize("path", ["/admin/", "/admin/lieux/", "/admin/equipe/"])
 def test_patrons_are_sent_to_the_login_page(client, cast, path):
     client.force_login(cast.patron)
     response = client.get(path)
@@ -263,7 +263,7 @@ def test_patrons_are_sent_to_the_login_page(client, cast, path):
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, cast):
-    response = client.get("/admin/sites/")
+    response = client.get("/admin/lieux/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("wagtailadmin_login"))
 

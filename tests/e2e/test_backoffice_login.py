@@ -22,7 +22,7 @@ def test_network_admin_signs_in_and_opens_the_sites(page: Page, live_url, staff_
 
     page.get_by_role("button", name="Réseau").click()
     page.get_by_role("link", name="Sites", exact=True).click()
-    expect(page).to_have_url(f"{live_url}/admin/sites/")
+    expect(page).to_have_url(f"{live_url}/admin/lieux/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sites")
     expect(page.locator("table tbody tr").first).to_be_visible()
 

@@ -98,12 +98,6 @@ def test_filters_update_results_without_reload(page: Page):
     assert page.get_by_label("Commune").input_value() == VILLEURBANNE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Defect: htmx 2 drops every <script> from swapped content when allowScriptTags is "
-    "false (base.html), including the #carte-donnees JSON block, so sites-map.js finds no data "
-    "and removes the map after any filter.",
-)
 def test_map_follows_the_filters(page: Page):
     located = {site["url"] for site in api_sites(page) if site["latitude"] is not None}
     page.goto("/bibliotheques/")
@@ -115,12 +109,6 @@ def test_map_follows_the_filters(page: Page):
     expect_map_matches_list(page, located)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Defect: htmx settles the old #carte's attributes onto the new one, including the "
-    "style attribute Leaflet set; the strict CSP (style-src 'self') blocks and reports it. "
-    "htmx.config.attributesToSettle without 'style' avoids it.",
-)
 def test_filtering_raises_no_csp_report(page: Page, browsing):
     page.goto("/bibliotheques/")
     expect(page.locator("#carte .leaflet-marker-icon").first).to_be_visible()

@@ -25,7 +25,7 @@ LYON_CSV = (
     / "data"
     / ("bibliotheques-publiques_metropole-lyon_from-offre_culturelle.csv")
 )
-IMPORT_URL = "/admin/sites/importer/"
+IMPORT_URL = "/admin/lieux/importer/"
 
 HEADER = (
     "Code_bib,nom_de_l_etablissement,Adresse,CP,Ville,Longitude,Latitude,"
@@ -365,7 +365,7 @@ def test_network_admin_imports_a_file_from_the_back_office(client, cast, importe
     client.force_login(cast.network_admin)
     assert client.get(IMPORT_URL).status_code == 200
     response = client.post(IMPORT_URL, upload(csv_bytes(BRON, VENISSIEUX)), follow=True)
-    assert response.redirect_chain[-1][0] == "/admin/sites/"
+    assert response.redirect_chain[-1][0] == "/admin/lieux/"
     assert "Import terminé : 2 site(s) créé(s), 0 mis à jour." in response.content.decode()
     assert Site.objects.filter(source_code__in=["ZZ0001", "ZZ0002"]).count() == 2
 
