@@ -78,12 +78,15 @@ class Status:
         return f"Fermé — ouvre {_when(self.opens_at, self.now)}"
 
 
+NBSP = "\N{NO-BREAK SPACE}"  # "18 h 30" never breaks across two lines
+
+
 def format_time(value: time, *, end: bool = False) -> str:
     if end and value == MIDNIGHT:
         return "minuit"
     if value.minute:
-        return f"{value.hour} h {value.minute:02d}"
-    return f"{value.hour} h"
+        return f"{value.hour}{NBSP}h{NBSP}{value.minute:02d}"
+    return f"{value.hour}{NBSP}h"
 
 
 def _when(moment: datetime, now: datetime, *, end: bool = False) -> str:

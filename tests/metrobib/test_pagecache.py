@@ -46,16 +46,22 @@ def test_a_new_opening_exception_shows_at_once(client, cast, clock):
         site=cast.site_a, start_date=TUESDAY_11H.date(), end_date=TUESDAY_11H.date()
     )
     page = client.get(cast.site_a.get_absolute_url()).content.decode()
-    assert "Fermé — ouvre demain à 10 h" in page
+    assert "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h" in page
 
 
 def test_status_changes_at_closing_time_even_when_cached(client, cast, clock):
-    assert "ferme à 18 h" in client.get(cast.site_a.get_absolute_url()).content.decode()
+    assert (
+        "ferme à 18\N{NO-BREAK SPACE}h"
+        in client.get(cast.site_a.get_absolute_url()).content.decode()
+    )
     clock.now = TUESDAY_11H.replace(hour=17, minute=59)
-    assert "ferme à 18 h" in client.get(cast.site_a.get_absolute_url()).content.decode()
+    assert (
+        "ferme à 18\N{NO-BREAK SPACE}h"
+        in client.get(cast.site_a.get_absolute_url()).content.decode()
+    )
     clock.now = TUESDAY_11H.replace(hour=18)
     page = client.get(cast.site_a.get_absolute_url()).content.decode()
-    assert "Fermé — ouvre demain à 10 h" in page
+    assert "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h" in page
 
 
 def test_open_now_filter_is_recomputed_after_midnight(client, cast, clock):

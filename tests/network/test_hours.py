@@ -118,7 +118,7 @@ def test_status_on_public_holiday_points_to_the_next_opening():
 
     assert not status.is_open
     assert status.opens_at == paris(2026, 12, 26, 10, 0)
-    assert status.text == "Fermé — ouvre demain à 10 h"
+    assert status.text == "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_on_public_holiday_is_open_during_the_ph_hours():
@@ -126,7 +126,7 @@ def test_status_on_public_holiday_is_open_during_the_ph_hours():
 
     assert status.is_open
     assert status.closes_at == paris(2026, 12, 25, 12, 0)
-    assert status.text == "Ouvert maintenant — ferme à 12 h"
+    assert status.text == "Ouvert maintenant — ferme à 12\N{NO-BREAK SPACE}h"
 
 
 # Dated exceptions
@@ -166,7 +166,7 @@ def test_status_during_summer_exception_skips_bastille_day():
 
     assert not status.is_open
     assert status.opens_at == paris(2027, 7, 15, 10, 0)
-    assert status.text == "Fermé — ouvre jeudi à 10 h"
+    assert status.text == "Fermé — ouvre jeudi à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_during_summer_exception_closes_at_the_summer_time():
@@ -174,7 +174,7 @@ def test_status_during_summer_exception_closes_at_the_summer_time():
 
     assert status.is_open
     assert status.note == "Horaires d'été"
-    assert status.text == "Ouvert maintenant — ferme à 13 h"
+    assert status.text == "Ouvert maintenant — ferme à 13\N{NO-BREAK SPACE}h"
 
 
 def test_closure_exception_closes_every_day_of_the_period():
@@ -199,14 +199,14 @@ def test_status_during_closure_says_when_the_site_reopens():
     assert status.known
     assert not status.is_open
     assert status.opens_at == paris(2027, 2, 9, 10, 0)
-    assert status.text == "Fermé — ouvre mardi à 10 h"
+    assert status.text == "Fermé — ouvre mardi à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_at_start_of_closure_gives_the_reopening_date_a_week_away():
     status = status_at(TUESDAY_TO_SATURDAY, [INVENTORY], paris(2027, 2, 1, 11, 0))
 
     assert status.opens_at == paris(2027, 2, 9, 10, 0)
-    assert status.text == "Fermé — ouvre le 9 février à 10 h"
+    assert status.text == "Fermé — ouvre le 9 février à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_during_long_closure_says_only_closed():
@@ -229,7 +229,7 @@ def test_exception_hours_alone_make_the_hours_known():
 
     assert status.known
     assert status.is_open
-    assert status.text == "Ouvert maintenant — ferme à 23 h"
+    assert status.text == "Ouvert maintenant — ferme à 23\N{NO-BREAK SPACE}h"
 
 
 # Clock changes
@@ -243,7 +243,7 @@ def test_status_just_before_spring_switch_opens_at_ten_summer_time():
 
     assert not status.is_open
     assert status.opens_at.astimezone(UTC) == utc(2027, 3, 28, 8, 0)
-    assert status.text == "Fermé — ouvre à 10 h"
+    assert status.text == "Fermé — ouvre à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_at_first_minute_of_summer_time_opens_at_ten_summer_time():
@@ -255,21 +255,21 @@ def test_status_at_first_minute_of_summer_time_opens_at_ten_summer_time():
     assert not status.is_open
     assert status.opens_at.astimezone(UTC) == utc(2027, 3, 28, 8, 0)
     assert status.opens_at - three_cest == timedelta(hours=7)
-    assert status.text == "Fermé — ouvre à 10 h"
+    assert status.text == "Fermé — ouvre à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_on_spring_switch_night_skips_easter_monday():
     status = status_at(MONDAY_TO_SATURDAY, [], utc(2027, 3, 28, 1, 0))
 
     assert status.opens_at.astimezone(UTC) == utc(2027, 3, 30, 8, 0)
-    assert status.text == "Fermé — ouvre mardi à 10 h"
+    assert status.text == "Fermé — ouvre mardi à 10\N{NO-BREAK SPACE}h"
 
 
 def test_site_open_all_day_has_one_interval_on_the_spring_switch_night():
     schedule = day_schedule("Mo-Su 00:00-24:00", [], date(2027, 3, 28))
 
     assert schedule.intervals == hours((time(0), time(0)))
-    assert str(schedule.intervals[0]) == "0 h – minuit"
+    assert str(schedule.intervals[0]) == "0\N{NO-BREAK SPACE}h – minuit"
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,7 @@ def test_site_opening_at_midnight_opens_at_the_start_of_that_day():
 
     assert not status.is_open
     assert status.opens_at.astimezone(UTC) == utc(2027, 3, 27, 23, 0)
-    assert status.text == "Fermé — ouvre demain à 0 h"
+    assert status.text == "Fermé — ouvre demain à 0\N{NO-BREAK SPACE}h"
 
 
 def test_site_open_all_day_has_one_interval_on_the_autumn_switch_night():
@@ -309,7 +309,7 @@ def test_status_in_the_repeated_hour_of_the_autumn_switch():
 
     assert not status.is_open
     assert status.opens_at.astimezone(UTC) == utc(2026, 10, 26, 9, 0)
-    assert status.text == "Fermé — ouvre demain à 10 h"
+    assert status.text == "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_the_day_after_the_autumn_switch_uses_winter_time():
@@ -318,10 +318,10 @@ def test_status_the_day_after_the_autumn_switch_uses_winter_time():
 
     assert not before_opening.is_open
     assert before_opening.opens_at.astimezone(UTC) == utc(2026, 10, 26, 9, 0)
-    assert before_opening.text == "Fermé — ouvre à 10 h"
+    assert before_opening.text == "Fermé — ouvre à 10\N{NO-BREAK SPACE}h"
     assert at_opening.is_open
     assert at_opening.closes_at.astimezone(UTC) == utc(2026, 10, 26, 17, 0)
-    assert at_opening.text == "Ouvert maintenant — ferme à 18 h"
+    assert at_opening.text == "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h"
 
 
 # Open now, at the minute of opening and closing (Tuesday 2026-06-09)
@@ -332,7 +332,7 @@ def test_site_open_the_minute_before_closing():
 
     assert status.is_open
     assert status.closes_at == paris(2026, 6, 9, 18, 0)
-    assert status.text == "Ouvert maintenant — ferme à 18 h"
+    assert status.text == "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h"
 
 
 def test_site_closed_at_the_closing_minute():
@@ -340,14 +340,14 @@ def test_site_closed_at_the_closing_minute():
 
     assert not status.is_open
     assert status.opens_at == paris(2026, 6, 10, 10, 0)
-    assert status.text == "Fermé — ouvre demain à 10 h"
+    assert status.text == "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h"
 
 
 def test_site_open_at_the_opening_minute():
     status = status_at(TUESDAY_TO_SATURDAY, [], paris(2026, 6, 9, 10, 0))
 
     assert status.is_open
-    assert status.text == "Ouvert maintenant — ferme à 18 h"
+    assert status.text == "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h"
 
 
 def test_site_closed_the_minute_before_opening():
@@ -355,14 +355,14 @@ def test_site_closed_the_minute_before_opening():
 
     assert not status.is_open
     assert status.opens_at == paris(2026, 6, 9, 10, 0)
-    assert status.text == "Fermé — ouvre à 10 h"
+    assert status.text == "Fermé — ouvre à 10\N{NO-BREAK SPACE}h"
 
 
 def test_status_accepts_a_moment_in_another_timezone():
     status = status_at(TUESDAY_TO_SATURDAY, [], utc(2026, 6, 9, 15, 59))
 
     assert status.is_open
-    assert status.text == "Ouvert maintenant — ferme à 18 h"
+    assert status.text == "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h"
 
 
 # Texts
@@ -371,7 +371,10 @@ def test_status_accepts_a_moment_in_another_timezone():
 def test_closed_text_says_tomorrow_when_opening_tomorrow():
     monday_noon = paris(2026, 6, 8, 12, 0)
 
-    assert status_at(TUESDAY_TO_SATURDAY, [], monday_noon).text == "Fermé — ouvre demain à 10 h"
+    assert (
+        status_at(TUESDAY_TO_SATURDAY, [], monday_noon).text
+        == "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h"
+    )
 
 
 def test_closed_text_names_the_weekday_when_opening_later_this_week():
@@ -380,26 +383,26 @@ def test_closed_text_names_the_weekday_when_opening_later_this_week():
     status = status_at(TUESDAY_TO_SATURDAY, [], saturday_evening)
 
     assert status.opens_at == paris(2026, 6, 16, 10, 0)
-    assert status.text == "Fermé — ouvre mardi à 10 h"
+    assert status.text == "Fermé — ouvre mardi à 10\N{NO-BREAK SPACE}h"
 
 
 def test_open_text_gives_minutes_of_the_closing_time():
     status = status_at("Tu-Sa 10:00-12:30,14:00-18:00", [], paris(2026, 6, 9, 11, 0))
 
-    assert status.text == "Ouvert maintenant — ferme à 12 h 30"
+    assert status.text == "Ouvert maintenant — ferme à 12\N{NO-BREAK SPACE}h\N{NO-BREAK SPACE}30"
 
 
 def test_closed_text_during_lunch_break_gives_the_afternoon_opening():
     status = status_at("Tu-Sa 10:00-12:30,14:00-18:00", [], paris(2026, 6, 9, 13, 0))
 
     assert status.opens_at == paris(2026, 6, 9, 14, 0)
-    assert status.text == "Fermé — ouvre à 14 h"
+    assert status.text == "Fermé — ouvre à 14\N{NO-BREAK SPACE}h"
 
 
 def test_closed_text_gives_minutes_of_the_opening_time():
     status = status_at("Tu-Sa 10:30-18:00", [], paris(2026, 6, 8, 12, 0))
 
-    assert status.text == "Fermé — ouvre demain à 10 h 30"
+    assert status.text == "Fermé — ouvre demain à 10\N{NO-BREAK SPACE}h\N{NO-BREAK SPACE}30"
 
 
 def test_open_text_says_midnight_for_an_interval_ending_at_24_00():
@@ -420,7 +423,7 @@ def test_interval_ending_at_24_00_reads_midnight():
     schedule = day_schedule("Fr 20:00-24:00", [], date(2026, 6, 12))
 
     assert schedule.intervals == hours((time(20), time(0)))
-    assert str(schedule.intervals[0]) == "20 h – minuit"
+    assert str(schedule.intervals[0]) == "20\N{NO-BREAK SPACE}h – minuit"
 
 
 def test_site_open_past_midnight_says_when_it_really_closes():
@@ -439,7 +442,7 @@ def test_site_open_past_midnight_is_still_open_after_midnight():
 
     assert status.is_open
     assert status.closes_at == paris(2026, 6, 13, 2, 0)
-    assert status.text == "Ouvert maintenant — ferme à 2 h"
+    assert status.text == "Ouvert maintenant — ferme à 2\N{NO-BREAK SPACE}h"
 
 
 @pytest.mark.parametrize("expression", ["", "   "])
@@ -460,12 +463,12 @@ def test_site_with_only_a_closure_exception_says_hours_unknown():
 @pytest.mark.parametrize(
     ("value", "end", "expected"),
     [
-        (time(9, 0), False, "9 h"),
-        (time(12, 30), False, "12 h 30"),
-        (time(10, 5), False, "10 h 05"),
-        (time(0, 0), False, "0 h"),
+        (time(9, 0), False, "9\N{NO-BREAK SPACE}h"),
+        (time(12, 30), False, "12\N{NO-BREAK SPACE}h\N{NO-BREAK SPACE}30"),
+        (time(10, 5), False, "10\N{NO-BREAK SPACE}h\N{NO-BREAK SPACE}05"),
+        (time(0, 0), False, "0\N{NO-BREAK SPACE}h"),
         (time(0, 0), True, "minuit"),
-        (time(18, 0), True, "18 h"),
+        (time(18, 0), True, "18\N{NO-BREAK SPACE}h"),
     ],
     ids=["hour", "half past", "five past", "midnight start", "midnight end", "hour end"],
 )
@@ -474,7 +477,10 @@ def test_format_time_reads_like_a_french_door_sign(value, end, expected):
 
 
 def test_interval_reads_start_and_end():
-    assert str(Interval(time(10), time(12, 30))) == "10 h – 12 h 30"
+    assert (
+        str(Interval(time(10), time(12, 30)))
+        == "10\N{NO-BREAK SPACE}h – 12\N{NO-BREAK SPACE}h\N{NO-BREAK SPACE}30"
+    )
 
 
 def test_day_schedule_names_the_day_in_french():

@@ -89,8 +89,8 @@ def test_open_now_follows_the_clock(client, network, frozen):
 
 def test_the_finder_shows_each_sites_status(client, network, frozen):
     html = client.get("/bibliotheques/").content.decode()
-    assert "Ouvert maintenant — ferme à 18 h" in html
-    assert "Fermé — ouvre demain à 14 h" in html
+    assert "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h" in html
+    assert "Fermé — ouvre demain à 14\N{NO-BREAK SPACE}h" in html
     assert "2 lieux" in html
 
 
@@ -162,9 +162,9 @@ def test_a_sites_page_shows_the_weeks_hours_with_its_exceptions(client, inventor
         "Dimanche 10 mars",
         "Lundi 11 mars",
     ]
-    assert rows["Mardi 5 mars (aujourd'hui)"] == "10 h – 18 h"
+    assert rows["Mardi 5 mars (aujourd'hui)"] == "10\N{NO-BREAK SPACE}h – 18\N{NO-BREAK SPACE}h"
     assert rows["Jeudi 7 mars"] == "Fermé — Inventaire"
-    assert rows["Samedi 9 mars"] == "10 h – 17 h"
+    assert rows["Samedi 9 mars"] == "10\N{NO-BREAK SPACE}h – 17\N{NO-BREAK SPACE}h"
     assert rows["Dimanche 10 mars"] == "Fermé"
 
 
@@ -178,7 +178,7 @@ def test_a_sites_page_lists_upcoming_exceptions_only(client, inventory, frozen):
     html = client.get(inventory.site.get_absolute_url()).content.decode()
     assert "Inventaire : du 7 mars 2030 au 8 mars 2030, fermé" in html
     assert "Vacances d'hiver" not in html
-    assert "Ouvert maintenant — ferme à 18 h" in html
+    assert "Ouvert maintenant — ferme à 18\N{NO-BREAK SPACE}h" in html
 
 
 def jsonld(html: str) -> dict:
