@@ -1,9 +1,11 @@
 """The public JSON API (/api/v1/), typed with django-ninja; OpenAPI docs at /api/v1/docs."""
 
 from datetime import datetime
+from typing import Annotated
 
 from django.http import JsonResponse
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Path, Query, Schema
+from pydantic import Field
 
 from metrobib.pagecache import cached_response
 from network import hours, selectors
@@ -58,12 +60,18 @@ class SiteOut(Schema):
     status: StatusOut
 
 
+# What the database may be asked about: slugs, INSEE codes, printable text (no NUL).
+Slug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=200)]
+InseeCode = Annotated[str, Field(pattern=r"^(\d[\dAB]\d{3})?$")]
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$", max_length=100)]
+
+
 class SiteFilterIn(Schema):
-    commune: str = ""
-    service: list[str] = []
-    accessibilite: list[str] = []
+    commune: InseeCode = ""
+    service: list[Slug] = []
+    accessibilite: list[Slug] = []
     ouvert: bool = False
-    q: str = ""
+    q: Text = ""
 
     def to_filters(self) -> SiteFilters:
         return SiteFilters(
@@ -156,8 +164,12 @@ def list_libraries(request):
     ]
 
 
-@api.get("/libraries/{slug}", response={200: LibraryOut, 404: ErrorOut}, tags=["bibliothèques"])
-def get_library(request, slug: str):
+@api.get(
+    "/libraries/{slug}",
+    response={200: LibraryOut, 404: ErrorOut, 422: ValidationErrorOut},
+    tags=["bibliothèques"],
+)
+def get_library(request, slug: Path[Slug]):
     library = selectors.get_library(slug)
     return {**vars(library), "communes": list(library.communes.all())}
 
@@ -189,14 +201,20 @@ def sites_geojson(request, filters: Query[SiteFilterIn]):
     return cached_response(request, "sites_geojson", now, build)
 
 
-@api.get("/sites/{slug}", response={200: SiteOut, 404: ErrorOut}, tags=["sites"])
-def get_site(request, slug: str):
+@api.get(
+    "/sites/{slug}", response={200: SiteOut, 404: ErrorOut, 422: ValidationErrorOut}, tags=["sites"]
+)
+def get_site(request, slug: Path[Slug]):
     site = selectors.get_site(slug)
     return _site(site, selectors.status_of(site, datetime.now(hours.TZ)))
 
 
-@api.get("/sites/{slug}/status", response={200: StatusOut, 404: ErrorOut}, tags=["sites"])
-def get_site_status(request, slug: str):
+@api.get(
+    "/sites/{slug}/status",
+    response={200: StatusOut, 404: ErrorOut, 422: ValidationErrorOut},
+    tags=["sites"],
+)
+def get_site_status(request, slug: Path[Slug]):
     """Whether the site is open now, and when that changes."""
     site = selectors.get_site(slug)
     return _status(selectors.status_of(site, datetime.now(hours.TZ)))

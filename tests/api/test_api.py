@@ -224,3 +224,17 @@ def test_query_count_does_not_grow_with_the_number_of_sites(
     assert response.status_code == 200
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
     assert response.content.count(b"/bibliotheques/mediatheque-") >= 32  # and the cast's 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/sites?q=%00",
+        "/api/v1/sites?service=%00",
+        "/api/v1/sites.geojson?commune=abc",
+        "/api/v1/sites/%00",
+        "/api/v1/libraries/a%00b",
+    ],
+)
+def test_unsafe_parameters_are_refused_with_422(client, cast, url):
+    assert client.get(url).status_code == 422

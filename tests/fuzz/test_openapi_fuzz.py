@@ -6,6 +6,8 @@ application with a real database holding a small network (the shared cast).
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from metrobib.wsgi import application
@@ -15,7 +17,13 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 @pytest.fixture
 def api_schema(cast):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    # The WSGI handler closes "old" connections at each request's start and end; inside the
+    # test's transaction that would close it (PostgreSQL). Django's test client does the same.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -285,3 +285,9 @@ def test_an_exception_ending_before_it_starts_is_refused_in_french(inventory):
 def test_valid_opening_hours_pass_validation(network):
     network.site_a.opening_hours = "Tu,Th 14:00-18:00; We,Sa 10:00-12:30,14:00-18:00; PH off"
     network.site_a.full_clean()
+
+
+def test_list_ignores_nul_bytes_and_garbage_in_the_url(client, cast):
+    # PostgreSQL refuses NUL characters in text; a crafted URL must not become a 500.
+    response = client.get("/bibliotheques/?q=%00abc&commune=%00&service=%00&ouvert=%00")
+    assert response.status_code == 200
