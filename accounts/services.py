@@ -24,19 +24,13 @@ def library_team_group_name(library) -> str:
     return f"Équipe — {library.name} (#{library.pk})"
 
 
+IMAGE_PERMISSIONS = ("add_image", "change_image", "choose_image")
+
+
 def _library_staff_group() -> Group:
     group, created = Group.objects.get_or_create(name=LIBRARY_STAFF_GROUP)
     if created:
         group.permissions.add(Permission.objects.get(codename="access_admin"))
-        root = Collection.get_first_root_node()
-        for codename in ("add_image", "choose_image"):
-            GroupCollectionPermission.objects.get_or_create(
-                group=group,
-                collection=root,
-                permission=Permission.objects.get(
-                    content_type__app_label="wagtailimages", codename=codename
-                ),
-            )
     return group
 
 
@@ -45,8 +39,16 @@ def library_team_group(library) -> Group:
     return group
 
 
-def grant_library_page_permissions(library, page) -> None:
-    """The library's staff edit and publish their library's page and what lies below it."""
+def library_collection(library) -> Collection:
+    """The library's own image collection (site photos): its staff see no other library's."""
+    root = Collection.get_first_root_node()
+    existing = root.get_children().filter(name=library.name).first()
+    return existing or root.add_child(name=library.name)
+
+
+def grant_library_permissions(library, page) -> None:
+    """The library's staff edit and publish their library's page and what lies below it,
+    and add, change and choose images in their library's own collection."""
     group = library_team_group(library)
     for codename in PAGE_PERMISSIONS:
         GroupPagePermission.objects.get_or_create(
@@ -54,6 +56,15 @@ def grant_library_page_permissions(library, page) -> None:
             page=page,
             permission=Permission.objects.get(
                 content_type__app_label="wagtailcore", codename=codename
+            ),
+        )
+    collection = library_collection(library)
+    for codename in IMAGE_PERMISSIONS:
+        GroupCollectionPermission.objects.get_or_create(
+            group=group,
+            collection=collection,
+            permission=Permission.objects.get(
+                content_type__app_label="wagtailimages", codename=codename
             ),
         )
 

@@ -22,9 +22,9 @@ def ensure_library_page(library) -> LibraryPage:
     page = LibraryPage(title=library.name, slug=slug, library=library)
     index.add_child(instance=page)
     page.save_revision().publish()
-    from accounts.services import grant_library_page_permissions
+    from accounts.services import grant_library_permissions
 
-    grant_library_page_permissions(library, page)
+    grant_library_permissions(library, page)
     return page
 
 
