@@ -11,19 +11,19 @@ from editorial.standard_pages import STANDARD_PAGES
 
 @transaction.atomic
 def ensure_library_page(library) -> LibraryPage:
-    """The library's page under /reseau/, created and published if it does not exist."""
-    existing = LibraryPage.objects.filter(library=library).first()
-    if existing:
-        return existing
-    index = LibraryIndexPage.objects.get()
-    slug, n = slugify(library.slug)[:200], 2
-    while index.get_children().filter(slug=slug).exists():
-        slug, n = f"{slugify(library.slug)[:195]}-{n}", n + 1
-    page = LibraryPage(title=library.name, slug=slug, library=library)
-    index.add_child(instance=page)
-    page.save_revision().publish()
+    """The library's page under /reseau/, created and published if it does not exist, and
+    its staff's rights on it and on their image collection (granted again if missing)."""
     from accounts.services import grant_library_permissions
 
+    page = LibraryPage.objects.filter(library=library).first()
+    if page is None:
+        index = LibraryIndexPage.objects.get()
+        slug, n = slugify(library.slug)[:200], 2
+        while index.get_children().filter(slug=slug).exists():
+            slug, n = f"{slugify(library.slug)[:195]}-{n}", n + 1
+        page = LibraryPage(title=library.name, slug=slug, library=library)
+        index.add_child(instance=page)
+        page.save_revision().publish()
     grant_library_permissions(library, page)
     return page
 
