@@ -53,10 +53,6 @@ class User(AbstractUser):
     def is_network_admin(self) -> bool:
         return self.is_active and (self.is_superuser or self.role == Role.NETWORK_ADMIN)
 
-    @property
-    def is_library_staff(self) -> bool:
-        return self.is_active and self.role in LIBRARY_ROLES
-
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         # ``createsuperuser`` knows no roles; afterwards the role alone decides.
