@@ -34,16 +34,36 @@ def _library_staff_group() -> Group:
     return group
 
 
+def _library_key(library) -> str:
+    # Groups and collections are found by the library's id, never by its name, so that
+    # renaming a library keeps its staff's rights and photos; the name only follows.
+    return f"(#{library.pk})"
+
+
 def library_team_group(library) -> Group:
-    group, _ = Group.objects.get_or_create(name=library_team_group_name(library))
+    name = library_team_group_name(library)
+    group = Group.objects.filter(
+        name__startswith="Équipe — ", name__endswith=_library_key(library)
+    ).first()
+    if group is None:
+        return Group.objects.create(name=name)
+    if group.name != name:
+        group.name = name
+        group.save(update_fields=["name"])
     return group
 
 
 def library_collection(library) -> Collection:
     """The library's own image collection (site photos): its staff see no other library's."""
     root = Collection.get_first_root_node()
-    existing = root.get_children().filter(name=library.name).first()
-    return existing or root.add_child(name=library.name)
+    name = f"{library.name} {_library_key(library)}"
+    collection = root.get_children().filter(name__endswith=_library_key(library)).first()
+    if collection is None:
+        return root.add_child(name=name)
+    if collection.name != name:
+        collection.name = name
+        collection.save(update_fields=["name"])
+    return collection
 
 
 def grant_library_permissions(library, page) -> None:

@@ -17,17 +17,35 @@ class HomePage(Page):
     class Meta:
         verbose_name = "page d'accueil"
 
-    def get_context(self, request, *args, **kwargs):
-        from datetime import datetime
+    def serve(self, request, *args, **kwargs):
+        # The busiest page lists the sites open now: served by the page cache until the
+        # next opening or closing, like the site list.
+        from metrobib.pagecache import cached_response
+        from network.views import current_time
 
+        now = current_time()
+
+        def build():
+            response = super(HomePage, self).serve(request, *args, **kwargs)
+            response.render()
+            return response, response.context_data["valid_until"]
+
+        return cached_response(request, "home", now, build)
+
+    def get_context(self, request, *args, **kwargs):
         from network import hours
         from network.filters import SiteFilters
         from network.selectors import list_sites
+        from network.views import current_time
 
         context = super().get_context(request, *args, **kwargs)
-        open_sites = list_sites(SiteFilters(open_now=True), datetime.now(hours.TZ))
+        now = current_time()
+        results = list_sites(SiteFilters(), now)
+        open_sites = [r for r in results if r.status.is_open]
         context["open_sites"] = open_sites[:6]
         context["open_count"] = len(open_sites)
+        # Every site counts, closed ones too: the list changes when one of them opens.
+        context["valid_until"] = hours.valid_until((r.status for r in results), now)
         return context
 
 

@@ -3,6 +3,8 @@
 from collections.abc import Sequence
 from datetime import datetime
 
+from network.selectors import status_of
+
 
 def site_feature(site, status) -> dict:
     return {
@@ -27,8 +29,6 @@ def site_feature(site, status) -> dict:
 
 
 def sites_feature_collection(sites: Sequence, now: datetime, statuses=None) -> dict:
-    from network.selectors import status_of
-
     status_by_pk = {r.site.pk: r.status for r in statuses} if statuses else {}
     features = [
         site_feature(site, status_by_pk.get(site.pk) or status_of(site, now))

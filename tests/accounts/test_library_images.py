@@ -50,3 +50,15 @@ def test_library_staff_cannot_open_another_librarys_photo(client, cast, photos):
     response = client.get(f"/admin/images/{photos[1].pk}/")
     assert response.status_code in (302, 403, 404)
     assert client.get(f"/admin/images/{photos[0].pk}/").status_code == 200
+
+
+def test_renaming_a_library_keeps_its_staffs_rights_and_photos(cast, photos):
+    from accounts.services import library_team_group
+
+    group = library_team_group(cast.library_a)
+    cast.library_a.name = "Médiathèques de Bron"
+    cast.library_a.save()
+    cast.editor_a.save()
+    assert library_team_group(cast.library_a) == group
+    assert photos[0].collection == library_collection(cast.library_a)
+    assert photos[0] in permission_policy.instances_user_has_permission_for(cast.editor_a, "choose")

@@ -103,3 +103,12 @@ def test_another_process_serves_the_page_from_the_shared_cache(client, cast, clo
         response = client.get("/bibliotheques/")
     assert cast.site_a.name in response.content.decode()
     assert not any('"network_site"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_home_page_is_cached_and_follows_the_clock(client, cast, clock):
+    assert cast.site_a.name in client.get("/").content.decode()
+    clock.now = TUESDAY_11H.replace(hour=18)
+    assert cast.site_a.name not in client.get("/").content.decode()
+    cast.site_a.opening_hours = "Tu 10:00-20:00"
+    cast.site_a.save()
+    assert cast.site_a.name in client.get("/").content.decode()
