@@ -614,10 +614,12 @@ def main() -> int:
                 ("site list", "/bibliotheques/"),
                 ("site page", site["url"]),
                 ("sites.geojson", "/api/v1/sites.geojson"),
+                ("home", "/"),
                 # The same pages built on every request (page cache missed on purpose).
                 ("list, built", f"/bibliotheques/?{MISS_MARKER}"),
                 ("page, built", f"{site['url']}?{MISS_MARKER}"),
                 ("geojson, built", f"/api/v1/sites.geojson?{MISS_MARKER}"),
+                ("home, built", f"/?{MISS_MARKER}"),
             ]
             say(f"{len(sites)} sites in the demo network; site page: {site['name']}")
             for label, path in targets:
