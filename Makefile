@@ -33,12 +33,12 @@ run: install
 # their durations print separately). DATABASE_URL selects SQLite (default) or PostgreSQL.
 test: install
 	@start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "not e2e and not fuzz" -n $(PYTEST_WORKERS) -q; rc=$$?; \
+	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra" -n $(PYTEST_WORKERS) -q; rc=$$?; \
 	echo "unit+integration suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc
 	@if [ "$(SKIP_BROWSER)" != "1" ]; then \
 	start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "e2e or fuzz" -q -p no:randomly; rc=$$?; \
-	echo "browser+fuzz suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc; fi
+	$(BIN)/python -m pytest -m "e2e or fuzz or oaipmh or zebra" -q -p no:randomly; rc=$$?; \
+	echo "browser, fuzzing and protocol-peer suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc; fi
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import models as generic
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
@@ -127,3 +128,10 @@ class LibraryScopedViewSet(ModelViewSet):
     usage_view_class = ScopedUsageView
     copy_view_enabled = False
     inspect_view_enabled = True
+
+
+class NetworkAdminMenuItem(MenuItem):
+    """A back-office menu entry only network administrators see."""
+
+    def is_shown(self, request):
+        return request.user.is_network_admin

@@ -83,7 +83,15 @@ def detect_flavour(tags: set[str]) -> Flavour:
 
 def iter_iso2709_chunks(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator[bytes]:
     """The bytes of each record, split on record terminators (lengths are not trusted)."""
+    for _offset, raw in iter_iso2709_spans(stream, chunk_size):
+        yield raw
+
+
+def iter_iso2709_spans(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator[tuple[int, bytes]]:
+    """Like :func:`iter_iso2709_chunks`, with each record's offset from where the stream
+    was when called (so a reader can resume at a record boundary)."""
     buffer = bytearray()
+    consumed = 0  # bytes of the stream before buffer[0]
     while True:
         block = stream.read(chunk_size)
         if not block:
@@ -91,15 +99,17 @@ def iter_iso2709_chunks(stream: BinaryIO, chunk_size: int = 1 << 16) -> Iterator
         buffer.extend(block)
         start = 0
         while (end := buffer.find(RECORD_END, start)) != -1:
-            yield bytes(buffer[start : end + 1])
+            yield consumed + start, bytes(buffer[start : end + 1])
             start = end + 1
         del buffer[:start]
+        consumed += start
         if len(buffer) > 2 * MAX_RECORD:
             # No terminator where one must be: give up this run of bytes, read on.
-            yield bytes(buffer)
+            yield consumed, bytes(buffer)
+            consumed += len(buffer)
             buffer.clear()
     if buffer.strip(b"\r\n\t \x00\x1a"):
-        yield bytes(buffer)
+        yield consumed, bytes(buffer)
 
 
 def _directory(raw: bytes, base: int) -> list[tuple[str, int, int]]:
@@ -156,18 +166,28 @@ def _decoder(raw: bytes, declared: str, warnings: list[str]):
     """How this record's text is decoded. Most records are UTF-8 throughout: checked once
     for the whole record, they skip the per-field rules (same result, twice as fast).
     MARC-8 escape sequences are ASCII, so a MARC-8 record with ESC keeps the full rules."""
+
+    def decode(data: bytes) -> str:
+        text, problems = charsets.decode_with_report(data, declared)
+        warnings.extend(problems)
+        return text
+
     if not (declared == "marc-8" and b"\x1b" in raw):
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            return _nfc_utf8
 
-    def decode(data: bytes) -> str:
-        text, problems = charsets.decode_with_report(data, declared)
-        warnings.extend(problems)
-        return text
+            def fast(data: bytes) -> str:
+                try:
+                    return _nfc_utf8(data)
+                except UnicodeDecodeError:
+                    # Valid as a whole, not once cut: a subfield code byte took the lead
+                    # byte of a character. The careful rules report what they replace.
+                    return decode(data)
+
+            return fast
 
     return decode
 
@@ -269,6 +289,22 @@ def _xml_record(element) -> MarcRecord:
     flavour = detect_flavour({f.tag for f in fields})
     raw = etree.tostring(element, encoding="utf-8")
     return MarcRecord(leader, tuple(fields), flavour, raw)
+
+
+def parse_marcxml_record(data: bytes) -> MarcRecord:
+    """One MARCXML ``<record>`` from its bytes; raises :class:`MarcError` when unreadable."""
+    try:
+        element = etree.fromstring(data, parser=_SAFE_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise MarcError(f"XML mal formé : {error.msg}") from None
+    if _local(element.tag) != "record":
+        element = next((e for e in element.iter() if _local(e.tag) == "record"), None)
+        if element is None:
+            raise MarcError("aucun élément <record>")
+    return _xml_record(element)
+
+
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 def read_marcxml(stream: BinaryIO) -> Iterator[MarcRecord | Rejected]:

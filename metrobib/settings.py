@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "accounts",
     "network",
     "editorial",
+    "catalogue",
+    "connectors",
     "api",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -150,6 +152,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Harvests: network administrators are e-mailed when a connector fails this many times in a row.
+HARVEST_ALERT_AFTER_FAILURES = int(env_str("HARVEST_ALERT_AFTER_FAILURES", "3"))
+# Uploaded export files wait here for the worker (outside MEDIA_ROOT: never served).
+HARVEST_UPLOAD_DIR = Path(env_str("HARVEST_UPLOAD_DIR", str(BASE_DIR / "var" / "harvest")))
+
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
@@ -177,6 +184,8 @@ CACHES = {
 TASKS = {
     "default": {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "harvest" keeps long harvests apart: a worker can be dedicated to them.
+        "QUEUES": ["default", "harvest"],
     }
 }
 

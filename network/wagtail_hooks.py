@@ -5,7 +5,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -18,7 +17,7 @@ from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views.generic import models as generic
 
 import network.permissions  # noqa: F401  (registers the permission policies)
-from accounts.viewsets import LibraryScopedViewSet
+from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
 from editorial.services import ensure_library_page
 from network.forms import OpeningExceptionForm, SiteForm, SiteImportForm
 from network.models import Commune, Library, OpeningException, Site
@@ -171,11 +170,6 @@ def import_sites_view(request):
 @hooks.register("register_admin_urls")
 def register_import_url():
     return [path("lieux/importer/", import_sites_view, name="network_import_sites")]
-
-
-class NetworkAdminMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.is_network_admin
 
 
 @hooks.register("register_admin_menu_item")

@@ -17,6 +17,7 @@ from wagtail.admin.viewsets import viewsets as wagtail_viewsets
 
 from accounts.models import Role, StaffMember, User
 from accounts.viewsets import LibraryScopedViewSet
+from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 from network.models import Commune, Library, OpeningException, Site
 from tests.factories import OpeningExceptionFactory, UserFactory
 
@@ -57,6 +58,12 @@ SPECIMENS = {
         site=getattr(cast, f"site_{side}")
     ),
     StaffMember: lambda cast, side: StaffMember.objects.get(pk=getattr(cast, f"editor_{side}").pk),
+    Connector: lambda cast, side: Connector.objects.get(library=getattr(cast, f"library_{side}")),
+    SiteCode: lambda cast, side: SiteCode.objects.get(code=f"CODE-{side.upper()}"),
+    HarvestRun: lambda cast, side: HarvestRun.objects.get(
+        connector__library=getattr(cast, f"library_{side}")
+    ),
+    SourceRecord: lambda cast, side: SourceRecord.objects.get(local_id=f"rejet-{side}"),
 }
 
 # What a library's own staff may open on their own library's specimen (200); every other
@@ -70,19 +77,40 @@ OWN_LIBRARY_ACCESS = {
     (Role.LIBRARY_EDITOR, Site): {"edit", "inspect", "history", "usage"},
     (Role.LIBRARY_EDITOR, OpeningException): set(OBJECT_VIEWS),
     (Role.LIBRARY_EDITOR, StaffMember): set(),
+    (Role.LIBRARY_ADMIN, Connector): set(OBJECT_VIEWS),
+    (Role.LIBRARY_EDITOR, Connector): {"inspect"},
+    (Role.LIBRARY_ADMIN, SiteCode): set(OBJECT_VIEWS),
+    (Role.LIBRARY_EDITOR, SiteCode): {"inspect"},
+    (Role.LIBRARY_ADMIN, HarvestRun): {"inspect"},
+    (Role.LIBRARY_EDITOR, HarvestRun): {"inspect"},
+    (Role.LIBRARY_ADMIN, SourceRecord): {"inspect"},
+    (Role.LIBRARY_EDITOR, SourceRecord): {"inspect"},
 }
 
 
 @pytest.fixture
 def owned(cast):
-    """The cast, plus what it lacks for every scoped model: an exception at each site."""
-    for site in (cast.site_a, cast.site_b):
+    """The cast, plus what it lacks for every scoped model: an exception at each site, and
+    each library's connector with a site code, a harvest and a quarantined record."""
+    from django.utils import timezone
+
+    for side, site in (("a", cast.site_a), ("b", cast.site_b)):
         OpeningExceptionFactory(
             site=site,
             label=f"Inventaire {site.name}",
             start_date=date(2030, 2, 1),
             end_date=date(2030, 2, 6),
         )
+        connector = Connector.objects.create(
+            library=site.library, name=f"Koha {side.upper()}", driver="demo"
+        )
+        SiteCode.objects.create(connector=connector, code=f"CODE-{side.upper()}", site=site)
+        run = HarvestRun.objects.create(connector=connector, status="completed", read=1, rejected=1)
+        SourceRecord.objects.create(
+            connector=connector, local_id=f"rejet-{side}", format="iso2709", payload=b"00024",
+            checksum="0", rejected_reason="enregistrement tronqué", last_seen_at=timezone.now(),
+            last_run=run,
+        )  # fmt: skip
     return cast
 
 
@@ -110,6 +138,10 @@ def test_every_scoped_screen_is_covered():
         Site,
         OpeningException,
         StaffMember,
+        Connector,
+        SiteCode,
+        HarvestRun,
+        SourceRecord,
     }
     for viewset in library_owned_viewsets():
         name = viewset.model.__name__
@@ -189,6 +221,12 @@ def label(obj) -> str:
         return obj.email
     if isinstance(obj, OpeningException):
         return obj.label
+    if isinstance(obj, SiteCode):
+        return obj.code
+    if isinstance(obj, HarvestRun):
+        return obj.connector.name
+    if isinstance(obj, Connector):
+        return obj.name
     return str(obj)
 
 

@@ -157,3 +157,10 @@ def test_thousands_of_mutated_records_never_crash_and_are_all_counted():
     items = list(read_iso2709(stream))
     assert sum(raw.count(b"\x1d") for raw in mutated) == len(items)
     assert all(isinstance(i, MarcRecord | Rejected) for i in items)
+
+
+@pytest.mark.parametrize("name", ["utf8_invalid.mrc", "bad_subfield_code.dat"])
+def test_a_record_valid_as_utf8_whole_but_not_field_by_field_is_read(name):
+    (record,) = read(name)
+    assert isinstance(record, MarcRecord)
+    assert record.first("245") is not None

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import Role, User
+from connectors.demo.setup import load_demo_catalogue
 from network.demo import load_demo_network
 from network.models import Library
 
@@ -15,7 +16,10 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Load the demo network (real communes and sites, demo hours) and demo staff accounts."
+    help = (
+        "Load the demo network (real communes and sites, demo hours), the demo catalogue "
+        "(real records harvested by the demo connector) and demo staff accounts."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -30,6 +34,8 @@ class Command(BaseCommand):
         )
         for warning in summary["warnings"]:
             self.stdout.write(f"warning: {warning}")
+        for run in load_demo_catalogue():
+            self.stdout.write(f"{run.connector}: {run.summary()}")
         if no_accounts:
             return
         self.stdout.write(self.style.SUCCESS("Demo accounts (passwords reset at each run):"))

@@ -1,0 +1,338 @@
+"""Grouping editions into works.
+
+Two records belong to the same work when they share a **key**, and works are the
+connected components of the graph records × keys (so the result does not depend on the
+order records arrive in, which is what makes an interrupted harvest end like an
+uninterrupted one). Keys are:
+
+- identifiers: ISBN-13, EAN, ISSN — an identifier names one edition, so one work;
+- a normalised title key: the title (and part, for volumes) without leading article,
+  punctuation, case or accents, with the first author's surname — so two editions of a
+  work with different ISBNs meet.
+
+Every key starts with the document type, so a book and its film adaptation, or a novel
+and its audio recording, never meet. A volume ("Tome 2") carries its part in every key,
+because the set's ISBN printed in each volume must not merge the volumes. A record with
+no author is only grouped by its identifiers, and by its title key when the title is
+long enough to be distinctive and the publisher agrees ("Bulletin" alone groups nothing).
+
+Precision and recall are measured on a labelled set of real pairs
+(``tests/data/dedup/pairs.csv``, ``tests/catalogue/test_dedup_quality.py``).
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Min
+
+from catalogue.records import NormalisedRecord
+
+# Leading articles dropped from titles (French first, then the languages libraries hold most).
+_ARTICLES = (
+    "l'", "le ", "la ", "les ", "un ", "une ", "des ", "du ", "de la ", "de l'",
+    "the ", "a ", "an ", "der ", "die ", "das ", "ein ", "eine ", "el ", "los ", "las ",
+    "il ", "lo ", "gli ", "i ", "o ", "os ", "as ",
+)  # fmt: skip
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+_MIN_ANONYMOUS_TITLE_WORDS = 4  # shorter titles without author are too common to match alone
+_DISTINCTIVE_TITLE_WORDS = 3  # a shorter title ("Perl") needs its subtitle to be matched
+# "and" in every language libraries catalogue in: "Pride & prejudice" is "Pride and prejudice".
+_CONJUNCTIONS = frozenset({"and", "et", "und", "y", "e", "en"})
+# Subtitles that name a genre, not a work: "Germinal : roman" is "Germinal".
+_GENERIC_SUBTITLES = re.compile(
+    r"^(a )?(roman|novel|recit|conte|contes|nouvelle|nouvelles|poeme|poemes|poesie|poesies|"
+    r"piece|theatre|comedie|tragedie|drame|essai|essais|recueil|album|bd|bande dessinee|"
+    r"roman policier|roman graphique|a novel)\b"
+)
+# A retelling is its own work: "retold by Joanna Strange", "adapté par Fern Siegel".
+_ADAPTATION = re.compile(
+    r"\b(?:abridged|retold|adapted|simplified|adaptation|abrege|abregee|raconte|racontee|"
+    r"adapte|adaptee|bearbeitet|nacherzahlt)\b(?: [a-z]+){0,3}? (?:by|par|de|von) ([a-z -]+)"
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents removed, œ/æ spelt out, punctuation to single spaces."""
+    # U+FFFD stands for a byte the source's encoding lost: drop it, do not split the word.
+    text = text.replace("\ufffd", "").replace("œ", "oe").replace("Œ", "oe")
+    text = text.replace("æ", "ae").replace("Æ", "ae")
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", text.replace("'", "' ")).strip()
+
+
+def title_for_key(title: str) -> str:
+    folded = fold(title.replace("’", "'").replace("&", " and "))
+    lowered = title.replace("’", "'").lower().lstrip()
+    for article in _ARTICLES:
+        unaccented = fold(article).strip()
+        if lowered.startswith(article) and folded.startswith(unaccented + " "):
+            folded = folded[len(unaccented) + 1 :]
+            break
+    # Singular and plural meet ("Orgueil et préjugé", "Orgueil et préjugés").
+    return " ".join(
+        w[:-1] if len(w) > 3 and w.endswith("s") else w
+        for w in folded.split()
+        if w not in _CONJUNCTIONS
+    )
+
+
+def adapter(responsibility: str) -> str:
+    """The surname of whoever abridged, retold or adapted the work, from the statement of
+    responsibility ("Jane Austen ; retold by Joanna Strange" → "strange"), or ""."""
+    for statement in re.split(r"[;,/=.]", responsibility):
+        match = _ADAPTATION.search(fold(statement))
+        if match:
+            words = re.split(r" (?:and|et|und|with|avec) ", match.group(1))[0].split()
+            return words[-1] if words else ""
+    return ""
+
+
+def surname(name: str) -> str:
+    """The first word of the heading ("Austen, Jane" → "austen")."""
+    head = name.split(",", 1)[0]
+    words = fold(head).split()
+    return words[0] if words else ""
+
+
+def record_keys(record: NormalisedRecord) -> list[str]:
+    """The keys ``record`` is matched on (see the module's docstring)."""
+    kind = record.doc_type
+    part = fold(record.part)
+    suffix = f"|{part}" if part else ""
+    keys = [f"isbn:{kind}:{isbn}{suffix}" for isbn in record.isbns]
+    keys += [f"ean:{kind}:{ean}{suffix}" for ean in record.eans]
+    keys += [f"issn:{kind}:{issn}{suffix}" for issn in record.issns]
+    retold = adapter(record.responsibility)
+    if retold:
+        who = f"|adapted:{retold}"
+    elif record.authors:
+        who = f"|{surname(record.authors[0].name)}"
+    else:
+        who = ""
+    for title in title_variants(record):
+        if who:
+            keys.append(f"t:{kind}:{title}{suffix}{who}"[:255])
+        elif len(title.split()) >= _MIN_ANONYMOUS_TITLE_WORDS and record.publisher:
+            publisher = title_for_key(record.publisher).split()
+            if publisher:
+                keys.append(f"t:{kind}:{title}{suffix}|@{publisher[0]}"[:255])
+    return list(dict.fromkeys(keys))
+
+
+def title_variants(record: NormalisedRecord) -> list[str]:
+    """The title forms a record is matched on: the title with its subtitle (catalogues
+    split "title : subtitle" differently), the title alone when it is distinctive enough
+    or the subtitle only names a genre, and the uniform title (translations meet there)."""
+    title = title_for_key(record.title)
+    subtitle = title_for_key(record.subtitle)
+    variants = []
+    if title:
+        variants.append(f"{title} {subtitle}".strip())
+        if subtitle and (
+            len(record.title.split()) >= _DISTINCTIVE_TITLE_WORDS
+            or _GENERIC_SUBTITLES.match(subtitle)
+        ):
+            variants.append(title)
+    uniform = title_for_key(record.uniform_title)
+    if uniform:
+        variants.append(uniform)
+    return variants
+
+
+# ----------------------------------------------------------------------------- clustering
+
+
+class _Union:
+    def __init__(self):
+        self.parent: dict = {}
+
+    def find(self, node):
+        self.parent.setdefault(node, node)
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # Keep the smallest node as root so the result is deterministic.
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+    def groups(self) -> dict:
+        out: dict = {}
+        for node in list(self.parent):
+            out.setdefault(self.find(node), []).append(node)
+        return out
+
+
+def assign_works(record_keys_by_id: dict[int, list[str]]) -> set[int]:
+    """Put each of these records (saved, keys saved) in the right work, merging works they
+    bridge. Records already in a work keep it unless keys join them to another one.
+    Returns the ids of the works whose membership changed (to refresh them)."""
+    from catalogue.models import Record, RecordKey, Work
+
+    if not record_keys_by_id:
+        return set()
+    all_keys = {key for keys in record_keys_by_id.values() for key in keys}
+    current = dict(Record.objects.filter(pk__in=record_keys_by_id).values_list("pk", "work_id"))
+    union = _Union()
+    # Nodes: ("w", work id) for existing works, ("r", record id) for batch records.
+    for record_id, work_id in current.items():
+        union.find(("r", record_id))
+        if work_id is not None:
+            union.union(("w", work_id), ("r", record_id))
+    by_key: dict[str, tuple] = {}
+    for record_id, keys in record_keys_by_id.items():
+        for key in keys:
+            if key in by_key:
+                union.union(by_key[key], ("r", record_id))
+            else:
+                by_key[key] = ("r", record_id)
+    for key, record_id, work_id in _chunked_matches(RecordKey, all_keys):
+        if record_id in record_keys_by_id or work_id is None:
+            continue
+        union.union(by_key[key], ("w", work_id))
+    touched: set[int] = set()
+    record_updates: dict[int, list[int]] = {}
+    new_groups: list[list[int]] = []
+    gone: set[int] = set()
+    for members in union.groups().values():
+        works = sorted(node[1] for node in members if node[0] == "w")
+        records = [node[1] for node in members if node[0] == "r"]
+        if not works:
+            new_groups.append(records)
+            continue
+        target, others = works[0], works[1:]
+        if others:
+            Record.objects.filter(work_id__in=others).update(work_id=target)
+            Work.objects.filter(pk__in=others).delete()
+            gone.update(others)
+            touched.add(target)
+        moving = [r for r in records if current.get(r) != target]
+        if moving:
+            record_updates.setdefault(target, []).extend(moving)
+            touched.update(current[r] for r in moving if current.get(r))
+            touched.add(target)
+    touched -= gone
+    if new_groups:
+        created = Work.objects.bulk_create([Work(title="", doc_type="") for _ in new_groups])
+        for work, records in zip(created, new_groups, strict=True):
+            record_updates.setdefault(work.pk, []).extend(records)
+            touched.add(work.pk)
+    for target, records in record_updates.items():
+        Record.objects.filter(pk__in=records).update(work_id=target)
+    return touched
+
+
+def _chunked_matches(model, keys: set[str], size: int = 2000) -> Iterable[tuple[str, int, int]]:
+    keys = sorted(keys)
+    for start in range(0, len(keys), size):
+        yield from model.objects.filter(key__in=keys[start : start + size]).values_list(
+            "key", "record_id", "record__work_id"
+        )
+
+
+def split_works(work_ids: Iterable[int]) -> set[int]:
+    """Re-check works whose records changed or left: a work whose records no longer share
+    keys is split (the part holding its oldest record keeps the id); an empty work is
+    deleted. Returns the works to refresh."""
+    from catalogue.models import Record, RecordKey, Work
+
+    work_ids = set(work_ids)
+    if not work_ids:
+        return set()
+    records = dict(Record.objects.filter(work_id__in=work_ids).values_list("pk", "work_id"))
+    empty = work_ids - set(records.values())
+    if empty:
+        Work.objects.filter(pk__in=empty).delete()
+    union = _Union()
+    by_key: dict[tuple[int, str], int] = {}
+    for record_id in records:
+        union.find(record_id)
+    for record_id, key in RecordKey.objects.filter(record_id__in=records).values_list(
+        "record_id", "key"
+    ):
+        seen = by_key.setdefault((records[record_id], key), record_id)
+        union.union(seen, record_id)
+    touched = work_ids - empty
+    groups_by_work: dict[int, list[list[int]]] = {}
+    for members in union.groups().values():
+        groups_by_work.setdefault(records[members[0]], []).append(sorted(members))
+    for groups in groups_by_work.values():
+        if len(groups) < 2:
+            continue
+        groups.sort()
+        for group in groups[1:]:
+            new = Work.objects.create(title="", doc_type="")
+            Record.objects.filter(pk__in=group).update(work_id=new.pk)
+            touched.add(new.pk)
+    return touched
+
+
+def refresh_works(work_ids: Iterable[int]) -> None:
+    """Copy each work's description from its oldest record; count records and libraries."""
+    from catalogue.models import Record, Work
+
+    work_ids = sorted(set(work_ids))
+    for start in range(0, len(work_ids), 1000):
+        chunk = work_ids[start : start + 1000]
+        stats = {
+            row["work_id"]: row
+            for row in Record.objects.filter(work_id__in=chunk)
+            .values("work_id")
+            .annotate(
+                first=Min("pk"),
+                year=Min("year"),
+                records=Count("pk"),
+                libraries=Count("library_id", distinct=True),
+            )
+        }
+        firsts = {
+            r["pk"]: r
+            for r in Record.objects.filter(pk__in=[s["first"] for s in stats.values()]).values(
+                "pk", "title", "main_author", "doc_type"
+            )
+        }
+        Work.objects.filter(pk__in=set(chunk) - set(stats)).delete()
+        works = list(Work.objects.filter(pk__in=stats))
+        for work in works:
+            row = stats[work.pk]
+            first = firsts[row["first"]]
+            work.title = first["title"][:500]
+            work.main_author = first["main_author"]
+            work.doc_type = first["doc_type"]
+            work.year = row["year"]
+            work.record_count = row["records"]
+            work.library_count = row["libraries"]
+        Work.objects.bulk_update(
+            works, ["title", "main_author", "doc_type", "year", "record_count", "library_count"]
+        )
+
+
+@transaction.atomic
+def regroup(
+    record_keys_by_id: dict[int, list[str]],
+    *,
+    changed: Iterable[int] = (),
+    left_works: Iterable[int] = (),
+) -> None:
+    """After records were saved with their keys (``changed``: those that existed before,
+    whose keys may have changed) or removed (their works in ``left_works``): put records
+    in works, split works that no longer hold together, refresh what moved."""
+    from catalogue.models import Record
+
+    touched = assign_works(record_keys_by_id)
+    changed = list(changed)
+    recheck = set(left_works)
+    if changed:
+        recheck |= set(Record.objects.filter(pk__in=changed).values_list("work_id", flat=True))
+    touched |= split_works(recheck)
+    refresh_works(touched)

@@ -1,0 +1,113 @@
+"""The union catalogue: works, their editions (records) from every library, and copies."""
+
+from django.db import models
+
+from catalogue.records import Audience, DocType
+from network.models import Library, Site
+
+
+class Work(models.Model):
+    """Editions of one work grouped by :mod:`catalogue.dedup`. The descriptive fields are
+    copied from a representative record and refreshed whenever the group changes."""
+
+    title = models.CharField("titre", max_length=500)
+    main_author = models.CharField("auteur", max_length=255, blank=True)
+    doc_type = models.CharField("type de document", max_length=20, choices=DocType.CHOICES)
+    year = models.SmallIntegerField("année", null=True, blank=True)  # the earliest edition's
+    record_count = models.PositiveIntegerField("éditions et notices", default=0)
+    library_count = models.PositiveSmallIntegerField("bibliothèques", default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "œuvre"
+        verbose_name_plural = "œuvres"
+
+    def __str__(self):
+        return self.title
+
+
+class Record(models.Model):
+    """One library's description of an edition, normalised from its source record."""
+
+    source = models.OneToOneField(
+        "connectors.SourceRecord", on_delete=models.CASCADE, related_name="record"
+    )
+    library = models.ForeignKey(
+        Library, verbose_name="bibliothèque", on_delete=models.CASCADE, related_name="records"
+    )
+    work = models.ForeignKey(
+        Work, verbose_name="œuvre", on_delete=models.PROTECT, related_name="records", null=True
+    )
+    title = models.CharField("titre", max_length=500)
+    subtitle = models.CharField("complément du titre", max_length=500, blank=True)
+    part = models.CharField("partie", max_length=255, blank=True)
+    responsibility = models.CharField("mention de responsabilité", max_length=500, blank=True)
+    authors = models.JSONField(
+        "auteurs", default=list, blank=True
+    )  # [{name, role, role_code, kind}]
+    main_author = models.CharField("auteur principal", max_length=255, blank=True)
+    publisher = models.CharField("éditeur", max_length=255, blank=True)
+    place = models.CharField("lieu de publication", max_length=255, blank=True)
+    year = models.SmallIntegerField("année", null=True, blank=True)
+    isbns = models.JSONField("ISBN", default=list, blank=True)
+    eans = models.JSONField("EAN", default=list, blank=True)
+    issns = models.JSONField("ISSN", default=list, blank=True)
+    language = models.CharField("langue", max_length=3, blank=True)
+    doc_type = models.CharField("type de document", max_length=20, choices=DocType.CHOICES)
+    audience = models.CharField("public", max_length=10, choices=Audience.CHOICES, blank=True)
+    subjects = models.JSONField("sujets", default=list, blank=True)
+    summary = models.TextField("résumé", blank=True)
+    series = models.JSONField("collections", default=list, blank=True)
+    contents = models.TextField("table des matières", blank=True)
+    warnings = models.JSONField("remarques de lecture", default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "notice"
+        verbose_name_plural = "notices"
+
+    def __str__(self):
+        return self.title
+
+
+class RecordKey(models.Model):
+    """A key deduplication matches on: an identifier or the normalised title key, always
+    prefixed by the document type so that different types never meet."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="keys")
+    key = models.CharField(max_length=255, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "key"], name="recordkey_unique")]
+
+    def __str__(self):
+        return self.key
+
+
+class Item(models.Model):
+    """A copy, as the library's system described it at the last harvest."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="items")
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="items")
+    site = models.ForeignKey(
+        Site,
+        verbose_name="lieu",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+    )
+    site_code = models.CharField("code de lieu dans la source", max_length=40, blank=True)
+    barcode = models.CharField("code-barres", max_length=64, blank=True)
+    call_number = models.CharField("cote", max_length=120, blank=True)
+    section = models.CharField("section", max_length=120, blank=True)
+    status = models.CharField("statut dans la source", max_length=120, blank=True)
+    loan_category = models.CharField("catégorie de prêt", max_length=64, blank=True)
+    available = models.BooleanField("en rayon", null=True)
+
+    class Meta:
+        verbose_name = "exemplaire"
+        verbose_name_plural = "exemplaires"
+
+    def __str__(self):
+        return self.barcode or self.call_number or f"exemplaire {self.pk}"

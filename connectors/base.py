@@ -1,0 +1,149 @@
+"""What every connector driver is: a small interface, typed records, one error type.
+
+A driver talks to one kind of library system (a MARC export file, an OAI-PMH
+repository, an SRU server, a SIP2 server...). It declares the ``capabilities`` it has;
+the portal asks :meth:`Driver.supports` before offering a feature, so a system that
+cannot do something simply does not offer it. Drivers return our own dataclasses, never
+a vendor's raw structures, and raise :class:`ConnectorError` for anything that goes
+wrong, saying whether trying again later can help.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from django import forms
+
+CAPABILITIES = frozenset({"harvest", "availability", "authenticate", "account"})
+
+# Formats of the raw records a harvest returns, and that the catalogue knows how to read.
+ISO2709 = "iso2709"
+MARCXML = "marcxml"
+OAI_DC = "oai_dc"
+FORMATS = (ISO2709, MARCXML, OAI_DC)
+
+
+class ConnectorError(Exception):
+    """A driver could not do its job. ``message`` is French (staff read it in the
+    back-office); ``retryable`` says whether the same call may succeed later (a timeout,
+    a 503) or not (bad settings, a protocol error)."""
+
+    def __init__(self, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class HarvestedRecord:
+    """One record as the source gave it.
+
+    ``local_id`` is the record's identifier in the source when the protocol gives one
+    (an OAI identifier); for a file it is ``""`` and the catalogue reads it from the
+    record itself. ``rejected`` is set when the driver could not even cut the record
+    out of what it received (broken XML): the raw bytes are kept with that reason.
+    """
+
+    payload: bytes
+    format: str
+    local_id: str = ""
+    deleted: bool = False
+    datestamp: str = ""
+    rejected: str = ""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Everything yielded before a checkpoint may be committed.
+
+    ``resume`` is what :meth:`Driver.harvest` needs to go on from here after a crash
+    (a file offset, an OAI-PMH resumption token...). The last checkpoint of a harvest has
+    ``done=True`` and ``next_since``: where the next incremental harvest starts.
+    """
+
+    resume: Mapping[str, Any] = field(default_factory=dict)
+    done: bool = False
+    next_since: str = ""
+
+
+class Driver:
+    """Base class of the drivers. Subclasses set the class attributes and implement the
+    methods of the capabilities they declare."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]  # French, shown to staff
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    settings_form: ClassVar[type[forms.Form]] = forms.Form
+    incremental: ClassVar[bool] = False  # whether harvest(since=...) returns only changes
+
+    def __init__(self, settings: Mapping[str, Any] | None = None):
+        self.settings = dict(settings or {})
+
+    @classmethod
+    def supports(cls, capability: str) -> bool:
+        return capability in cls.capabilities
+
+    @classmethod
+    def validate_settings(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings as the driver will use them, or :class:`ConnectorError` listing
+        what is wrong (French)."""
+        form = cls.settings_form(data=data)
+        if not form.is_valid():
+            problems = [
+                f"{form.fields[name].label if name in form.fields else ''} : {message}".strip(" :")
+                for name, messages in form.errors.items()
+                for message in messages
+            ]
+            raise ConnectorError("Réglages invalides : " + " ; ".join(problems))
+        return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+
+    def harvest(
+        self, *, since: str = "", resume: Mapping[str, Any] | None = None
+    ) -> Iterator[HarvestedRecord | Checkpoint]:
+        """Every record of the source (changed since ``since`` when the driver is
+        incremental and ``since`` is given), with a :class:`Checkpoint` after each batch
+        and a final one with ``done=True``. Given ``resume`` (from a checkpoint), goes on
+        from there. Raises :class:`ConnectorError`."""
+        raise NotImplementedError
+
+
+DEFAULT_TIMEOUT = 30  # seconds
+
+
+class ServerSettings(forms.Form):
+    """Settings every driver talking to a server over HTTP shares: its address, checked,
+    and a timeout. Subclasses declare ``base_url`` (label, help) and may add checks of the
+    address's query in :meth:`check_query`."""
+
+    timeout = forms.IntegerField(
+        label="Délai d'attente (secondes)",
+        required=False,
+        min_value=1,
+        max_value=300,
+        initial=DEFAULT_TIMEOUT,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timeout"] = self.fields.pop("timeout")  # last, after the driver's own
+
+    def check_query(self, query: str) -> None:
+        """Raise ``forms.ValidationError`` when the address carries protocol parameters."""
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise forms.ValidationError("L'adresse doit commencer par http:// ou https://.")
+        if parts.username or parts.password:
+            raise forms.ValidationError(
+                "L'adresse ne doit pas contenir d'identifiant ni de mot de passe."
+            )
+        if parts.fragment:
+            raise forms.ValidationError("L'adresse ne doit pas contenir de « # ».")
+        self.check_query(parts.query)
+        return url
+
+    def clean_timeout(self) -> int:
+        return self.cleaned_data.get("timeout") or DEFAULT_TIMEOUT

@@ -1,0 +1,104 @@
+import copy
+
+from django import forms
+from wagtail.admin.panels import Panel
+
+from accounts.viewsets import LibraryScopedForm
+from connectors import mapping, registry
+from connectors.base import ConnectorError
+from network.permissions import library_policy, site_policy
+
+SETTING_PREFIX = "setting_"
+
+
+class ConnectorForm(LibraryScopedForm):
+    """The connector's own fields, plus its driver's settings as form fields
+    (``setting_<name>``), validated by the driver and stored in ``settings``."""
+
+    scoped_fields = {"library": (library_policy, "view")}
+
+    item_preset = forms.ChoiceField(
+        label="Lecture des exemplaires",
+        required=False,
+        help_text="Où le système range les exemplaires dans ses notices (zone et sous-zones).",
+    )
+
+    def __init__(self, *args, driver: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.driver_name = self.instance.driver or driver
+        self.instance.driver = self.driver_name
+        self.fields["item_preset"].choices = [("", "Aucun exemplaire dans les notices")] + list(
+            mapping.preset_choices()
+        )
+        self.fields["item_preset"].initial = (self.instance.item_mapping or {}).get("preset", "")
+        try:
+            driver_class = registry.get_driver(self.driver_name)
+        except KeyError:
+            return
+        self.driver_class = driver_class
+        for name, field in driver_class.settings_form().fields.items():
+            self.fields[SETTING_PREFIX + name] = copy.deepcopy(field)
+            if name in (self.instance.settings or {}):
+                self.initial[SETTING_PREFIX + name] = self.instance.settings[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not hasattr(self, "driver_class"):
+            raise forms.ValidationError("Type de connecteur inconnu.")
+        raw = {
+            name[len(SETTING_PREFIX) :]: value
+            for name, value in cleaned.items()
+            if name.startswith(SETTING_PREFIX) and value not in (None, "")
+        }
+        try:
+            self.instance.settings = self.driver_class.validate_settings(raw)
+        except ConnectorError as error:
+            raise forms.ValidationError(error.message) from None
+        self.instance.driver = self.driver_name
+        preset = cleaned.get("item_preset") or ""
+        self.instance.item_mapping = {"preset": preset} if preset else {}
+        return cleaned
+
+
+class DriverSettingsPanel(Panel):
+    """Renders the driver's settings fields added by :class:`ConnectorForm`."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "connectors/admin/driver_settings_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["fields"] = [
+                self.form[name] for name in self.form.fields if name.startswith(SETTING_PREFIX)
+            ]
+            context["driver_label"] = getattr(self.form, "driver_class", None) and (
+                self.form.driver_class.label
+            )
+            return context
+
+
+class SiteCodeForm(LibraryScopedForm):
+    scoped_fields = {"site": site_policy}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from connectors.permissions import connector_policy
+
+        user = getattr(self, "for_user", None)
+        if user is not None and "connector" in self.fields:
+            self.fields["connector"].queryset = connector_policy.instances_user_has_permission_for(
+                user, "change"
+            )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Fichier d'export",
+        help_text="ISO 2709 (.mrc, .iso, .dat) ou MARCXML (.xml), UNIMARC ou MARC 21.",
+    )
+    complete = forms.BooleanField(
+        label="Le fichier contient tout le catalogue",
+        required=False,
+        initial=True,
+        help_text="Coché : les notices absentes du fichier sont retirées du catalogue.",
+    )

@@ -1,0 +1,349 @@
+"""Storing a batch of harvested records: raw records, normalised records, copies, works.
+
+One batch is one transaction, committed with the driver's checkpoint and the run's
+counts: a process killed at any point leaves the catalogue as it was after the last
+committed batch, and the next run goes on from that checkpoint (see
+:mod:`connectors.services`). Raw checksums are compared before anything is parsed, so
+re-reading an unchanged source costs a hash per record.
+"""
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalogue import dedup
+from catalogue.marc import MarcError, MarcRecord, parse_iso2709, parse_marcxml_record
+from catalogue.models import Item, Record, RecordKey
+from catalogue.normalize import NormalisationError, normalise, normalise_dublin_core
+from catalogue.records import ItemData, NormalisedRecord
+from connectors import mapping as item_mapping
+from connectors.base import ISO2709, MARCXML, OAI_DC, HarvestedRecord
+from connectors.models import HarvestRun, SourceRecord
+
+log = logging.getLogger(__name__)
+
+RECORD_FIELDS = [
+    "title", "subtitle", "part", "responsibility", "authors", "main_author", "publisher",
+    "place", "year", "isbns", "eans", "issns", "language", "doc_type", "audience",
+    "subjects", "summary", "series", "contents", "warnings",
+]  # fmt: skip
+SOURCE_FIELDS = [
+    "format", "payload", "checksum", "datestamp", "deleted", "rejected_reason",
+    "last_seen_at", "last_run",
+]  # fmt: skip
+
+
+def checksum(payload: bytes) -> str:
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+@dataclass
+class Parsed:
+    """What a raw record became: a local id and either a description or a reason."""
+
+    local_id: str
+    record: NormalisedRecord | None = None
+    items: list[ItemData] = field(default_factory=list)
+    reason: str = ""
+
+
+def _marc(harvested: HarvestedRecord) -> MarcRecord:
+    if harvested.format == ISO2709:
+        return parse_iso2709(harvested.payload)
+    return parse_marcxml_record(harvested.payload)
+
+
+def parse(harvested: HarvestedRecord, digest: str, items_mapping: dict | None) -> Parsed:
+    """Read and normalise one raw record. Never raises: what cannot be read is a reason."""
+    fallback_id = harvested.local_id or f"sha:{digest[:24]}"
+    if harvested.rejected:
+        return Parsed(fallback_id, reason=harvested.rejected)
+    local_id = harvested.local_id
+    try:
+        if harvested.format == OAI_DC:
+            return Parsed(fallback_id, normalise_dublin_core(harvested.payload))
+        if harvested.format not in (ISO2709, MARCXML):
+            return Parsed(fallback_id, reason=f"format inconnu : {harvested.format}")
+        marc = _marc(harvested)
+        local_id = local_id or marc.control("001").strip()[:255] or fallback_id
+        normalised = normalise(marc)
+        items = item_mapping.read_items(marc, items_mapping) if items_mapping else []
+        return Parsed(local_id, normalised, items)
+    except (MarcError, NormalisationError) as error:
+        return Parsed(local_id or fallback_id, reason=str(error))
+    except Exception as error:  # untrusted bytes: one bad record must not stop the run
+        log.exception("unexpected error reading a record (%s)", type(error).__name__)
+        return Parsed(local_id or fallback_id, reason=f"notice illisible ({type(error).__name__})")
+
+
+class Ingest:
+    """Stores batches for one run. Keeps, for sources without record identifiers (files),
+    the checksums of the records already held, to skip unchanged ones before parsing."""
+
+    def __init__(self, run: HarvestRun | None, *, connector=None, force: bool = False):
+        self.run = run
+        self.connector = run.connector if run is not None else connector
+        self.force = force  # re-describe records even when their bytes did not change
+        self.library_id = self.connector.library_id
+        self.mapping = item_mapping.resolve(self.connector.item_mapping)
+        self.site_ids = dict(self.connector.site_codes.values_list("code", "site_id"))
+        self._known: dict[str, tuple[int, bool]] | None = None
+
+    def known_checksums(self) -> dict[str, tuple[int, bool]]:
+        if self._known is None:
+            self._known = {
+                digest: (pk, bool(reason))
+                for pk, digest, reason in SourceRecord.objects.filter(
+                    connector=self.connector, deleted=False
+                ).values_list("pk", "checksum", "rejected_reason")
+            }
+        return self._known
+
+    def store(self, batch: list[HarvestedRecord], resume: dict) -> None:
+        """Store ``batch`` and record ``resume`` as the run's checkpoint, atomically."""
+        with transaction.atomic():
+            counts: Counter = Counter()
+            unknown: Counter = Counter()
+            for part in _without_repeated_ids(self._prepare(batch)):
+                self._store_part(part, counts, unknown)
+            self.counts = counts
+            if self.run is None:
+                return
+            run = HarvestRun.objects.select_for_update().get(pk=self.run.pk)
+            for name in ("created", "updated", "unchanged", "deleted", "rejected"):
+                setattr(run, name, getattr(run, name) + counts[name])
+            run.read += len(batch)
+            merged = Counter(run.unknown_site_codes)
+            merged.update(unknown)
+            run.unknown_site_codes = dict(merged)
+            run.resume = resume
+            run.heartbeat_at = timezone.now()
+            run.save(
+                update_fields=[
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "deleted",
+                    "rejected",
+                    "read",
+                    "unknown_site_codes",
+                    "resume",
+                    "heartbeat_at",
+                ]  # fmt: skip
+            )
+            self.run = run
+
+    # ------------------------------------------------------------------ steps
+
+    def _prepare(self, batch: list[HarvestedRecord]):
+        """(harvested, checksum, parsed or None, known source pk or None) for each record;
+        records of files whose checksum is known are not parsed."""
+        prepared = []
+        for harvested in batch:
+            digest = checksum(harvested.payload)
+            if not harvested.local_id and not harvested.rejected and not self.force:
+                known = self.known_checksums().get(digest)
+                if known is not None:
+                    prepared.append((harvested, digest, None, known))
+                    continue
+            parsed = None
+            if not harvested.deleted:
+                parsed = parse(harvested, digest, self.mapping)
+            prepared.append((harvested, digest, parsed, None))
+        return prepared
+
+    def _store_part(self, part, counts: Counter, unknown: Counter) -> None:
+        now = timezone.now()
+        run_id = self.run.pk if self.run is not None else None
+        unchanged_ids: list[int] = []
+        by_local: dict[str, tuple] = {}
+        for harvested, digest, parsed, known in part:
+            if known is not None:
+                unchanged_ids.append(known[0])
+                counts["rejected" if known[1] else "unchanged"] += 1
+                continue
+            local_id = harvested.local_id or (parsed.local_id if parsed else "")
+            by_local[local_id] = (harvested, digest, parsed)
+        existing = {
+            source.local_id: source
+            for source in SourceRecord.objects.filter(
+                connector=self.connector, local_id__in=list(by_local)
+            ).only("pk", "local_id", "checksum", "deleted", "rejected_reason", "last_run_id")
+        }
+        to_create: list[SourceRecord] = []
+        to_update: list[SourceRecord] = []
+        tombstones: list[SourceRecord] = []
+        described: list[tuple[SourceRecord, Parsed, bool]] = []  # (source, parsed, existed)
+        removed_sources: list[int] = []
+        for local_id, (harvested, digest, parsed) in by_local.items():
+            source = existing.get(local_id)
+            if harvested.deleted:
+                counts["deleted"] += 1
+                if source is not None and not source.deleted:
+                    source.deleted, source.rejected_reason = True, ""
+                    source.datestamp, source.last_seen_at = harvested.datestamp, now
+                    source.last_run_id = run_id or source.last_run_id
+                    tombstones.append(source)
+                    removed_sources.append(source.pk)
+                continue
+            if (
+                source is not None
+                and not source.deleted
+                and source.checksum == digest
+                and not self.force
+            ):
+                unchanged_ids.append(source.pk)
+                counts["rejected" if source.rejected_reason else "unchanged"] += 1
+                continue
+            if source is None:
+                source = SourceRecord(connector=self.connector, local_id=local_id)
+                to_create.append(source)
+                outcome = "created"
+            else:
+                to_update.append(source)
+                outcome = "created" if source.deleted else "updated"
+            source.format, source.payload, source.checksum = (
+                harvested.format,
+                harvested.payload,
+                digest,
+            )
+            source.datestamp, source.deleted = harvested.datestamp, False
+            source.last_seen_at = now
+            if run_id is not None:
+                source.last_run_id = run_id
+            source.rejected_reason = parsed.reason if parsed else ""
+            if parsed is None or parsed.reason:
+                counts["rejected"] += 1
+            else:
+                counts[outcome] += 1
+                described.append((source, parsed, outcome == "updated"))
+        SourceRecord.objects.bulk_create(to_create)
+        SourceRecord.objects.bulk_update(to_update, SOURCE_FIELDS)
+        SourceRecord.objects.bulk_update(
+            tombstones, ["deleted", "rejected_reason", "datestamp", "last_seen_at", "last_run"]
+        )
+        if unchanged_ids and run_id is not None:
+            SourceRecord.objects.filter(pk__in=unchanged_ids).update(
+                last_seen_at=now, last_run_id=run_id
+            )
+        if self._known is not None:
+            for source in to_create + to_update:
+                if not source.deleted:
+                    self._known[source.checksum] = (source.pk, bool(source.rejected_reason))
+        left_works = remove_records(removed_sources)
+        self._describe(described, unknown, left_works)
+
+    def _describe(self, described, unknown: Counter, left_works: set[int]) -> None:
+        if not described and not left_works:
+            return
+        current = {
+            source_id: (pk, work_id)
+            for pk, source_id, work_id in Record.objects.filter(
+                source_id__in=[source.pk for source, _p, _e in described]
+            ).values_list("pk", "source_id", "work_id")
+        }
+        new_records, old_records = [], []
+        for source, parsed, _existed in described:
+            record = record_from(parsed.record, source_id=source.pk, library_id=self.library_id)
+            if source.pk in current:
+                record.pk, record.work_id = current[source.pk]
+                old_records.append(record)
+            else:
+                new_records.append(record)
+        Record.objects.bulk_create(new_records)
+        Record.objects.bulk_update(old_records, RECORD_FIELDS)
+        old_ids = [record.pk for record in old_records]
+        if old_ids:
+            RecordKey.objects.filter(record_id__in=old_ids).delete()
+            Item.objects.filter(record_id__in=old_ids).delete()
+        by_source = {record.source_id: record.pk for record in new_records + old_records}
+        keys_by_record: dict[int, list[str]] = {}
+        keys, items = [], []
+        for source, parsed, _existed in described:
+            record_id = by_source[source.pk]
+            record_keys = dedup.record_keys(parsed.record)
+            keys_by_record[record_id] = record_keys
+            keys += [RecordKey(record_id=record_id, key=key) for key in record_keys]
+            for item in parsed.items:
+                site_id = self.site_ids.get(item.site_code)
+                if site_id is None:
+                    unknown[item.site_code or "(sans code)"] += 1
+                items.append(
+                    Item(
+                        record_id=record_id,
+                        library_id=self.library_id,
+                        site_id=site_id,
+                        site_code=item.site_code[:40],
+                        barcode=item.barcode[:64],
+                        call_number=item.call_number[:120],
+                        section=item.section[:120],
+                        status=item.status[:120],
+                        loan_category=item.loan_category[:64],
+                        available=item.available,
+                    )  # fmt: skip
+                )
+        RecordKey.objects.bulk_create(keys, ignore_conflicts=True)
+        Item.objects.bulk_create(items)
+        dedup.regroup(keys_by_record, changed=old_ids, left_works=left_works)
+
+
+def _without_repeated_ids(prepared):
+    """Split a batch where a record identifier repeats (an export holding a record twice),
+    so that each part holds an identifier once and later versions win, in order."""
+    part, seen = [], set()
+    for entry in prepared:
+        harvested, _digest, parsed, known = entry
+        local_id = harvested.local_id or (parsed.local_id if parsed else "")
+        if known is None and local_id in seen:
+            yield part
+            part, seen = [], set()
+        if known is None:
+            seen.add(local_id)
+        part.append(entry)
+    if part:
+        yield part
+
+
+def record_from(normalised: NormalisedRecord, *, source_id: int, library_id: int) -> Record:
+    main_author = normalised.authors[0].name if normalised.authors else ""
+    return Record(
+        source_id=source_id,
+        library_id=library_id,
+        title=normalised.title[:500],
+        subtitle=normalised.subtitle[:500],
+        part=normalised.part[:255],
+        responsibility=normalised.responsibility[:500],
+        authors=[
+            {"name": a.name, "role": a.role, "role_code": a.role_code, "kind": a.kind}
+            for a in normalised.authors
+        ],
+        main_author=main_author[:255],
+        publisher=normalised.publisher[:255],
+        place=normalised.place[:255],
+        year=normalised.year if normalised.year and -32768 < normalised.year < 32767 else None,
+        isbns=list(normalised.isbns),
+        eans=list(normalised.eans),
+        issns=list(normalised.issns),
+        language=normalised.language[:3],
+        doc_type=normalised.doc_type,
+        audience=normalised.audience,
+        subjects=list(normalised.subjects),
+        summary=normalised.summary,
+        series=list(normalised.series),
+        contents=normalised.contents,
+        warnings=list(normalised.warnings),
+    )
+
+
+def remove_records(source_ids: list[int]) -> set[int]:
+    """Remove the catalogue records of these source records; returns the works they left."""
+    if not source_ids:
+        return set()
+    records = Record.objects.filter(source_id__in=source_ids)
+    works = set(records.values_list("work_id", flat=True)) - {None}
+    records.delete()
+    return works

@@ -1,0 +1,1 @@
+"""Harvesting an OAI-PMH 2.0 repository (ListRecords, resumption tokens, deletions)."""

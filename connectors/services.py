@@ -1,0 +1,303 @@
+"""Harvesting: starting a run (one per connector at a time), running it batch by batch,
+resuming a run whose process died, finishing it, and telling people when it fails."""
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from catalogue import dedup
+from connectors.base import Checkpoint, ConnectorError
+from connectors.ingest import Ingest, remove_records
+from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus, Schedule
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=15)  # a run without heartbeat for this long is dead
+DONE = "_done"
+
+
+class HarvestError(Exception):
+    """A harvest cannot start; the message is French, for staff."""
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_dead(run: HarvestRun, now) -> bool:
+    if run.heartbeat_at is None or now - run.heartbeat_at > STALE_AFTER:
+        return True
+    host, _, pid = run.worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def request_harvest(
+    connector: Connector,
+    *,
+    actor=None,
+    full: bool = False,
+    source_file: str = "",
+    removes_missing: bool = True,
+):
+    """Queue a harvest for the worker ("Moissonner maintenant"). Raises
+    :class:`HarvestError` when one is already queued or running."""
+    from connectors.tasks import run_harvest_task
+
+    try:
+        with transaction.atomic():
+            run = HarvestRun.objects.create(
+                connector=connector,
+                full=full,
+                source_file=source_file,
+                removes_missing=removes_missing,
+                status=RunStatus.QUEUED,
+            )
+    except IntegrityError:
+        raise HarvestError(
+            "Une moisson de ce connecteur est déjà en attente ou en cours."
+        ) from None
+    log.info("harvest of connector %s queued by user %s", connector.pk, getattr(actor, "pk", None))
+    transaction.on_commit(lambda: run_harvest_task.enqueue(run.pk))
+    return run
+
+
+def claim_run(connector: Connector, *, full: bool = False, source_file: str = "") -> HarvestRun:
+    """The run this process will carry out: the queued one, a dead one to resume, or a new
+    one. Raises :class:`HarvestError` when another live process is harvesting."""
+    now = timezone.now()
+    with transaction.atomic():
+        Connector.objects.select_for_update().filter(pk=connector.pk).first()
+        active = (
+            HarvestRun.objects.select_for_update()
+            .filter(connector=connector, status__in=ACTIVE_STATUSES)
+            .first()
+        )
+        if active is not None and active.status == RunStatus.RUNNING:
+            if not _is_dead(active, now):
+                raise HarvestError(
+                    f"Une moisson de « {connector.name} » est déjà en cours "
+                    f"(depuis le {timezone.localtime(active.started_at):%d/%m/%Y à %H:%M})."
+                )
+            active.resumed += 1
+            log.warning("resuming interrupted harvest run %s", active.pk)
+        elif active is None:
+            active = HarvestRun(
+                connector=connector, full=full, source_file=source_file or _last_file(connector)
+            )
+        else:  # queued by the back-office or the scheduler
+            active.full = active.full or full
+            active.source_file = active.source_file or source_file
+        if active.status != RunStatus.RUNNING:
+            incremental = connector.driver_class.incremental and connector.next_since
+            if active.full or not incremental:
+                active.full, active.since = True, ""
+            else:
+                active.since = connector.next_since
+            active.started_at = now
+        active.status = RunStatus.RUNNING
+        active.worker = _worker_id()
+        active.heartbeat_at = now
+        active.save()
+        return active
+
+
+def _last_file(connector: Connector) -> str:
+    """A file connector without a path of its own reads its last uploaded file again."""
+    if connector.driver != "marc_file" or connector.settings.get("path"):
+        return ""
+    last = connector.runs.exclude(source_file="").order_by("-created_at").first()
+    return last.source_file if last else ""
+
+
+def harvest_connector(
+    connector: Connector,
+    *,
+    full: bool = False,
+    source_file: str = "",
+    progress: Callable[[HarvestRun], None] | None = None,
+) -> HarvestRun:
+    """Harvest ``connector`` now, in this process (resuming an interrupted run if there
+    is one). Returns the finished run — completed, or failed with its error."""
+    run = claim_run(connector, full=full, source_file=source_file)
+    return execute_run(run, progress=progress)
+
+
+def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
+    connector = run.connector
+    settings_ = dict(connector.settings)
+    if run.source_file:
+        settings_["path"] = run.source_file
+    ingest = Ingest(run)
+    try:
+        if not run.resume.get(DONE):
+            driver = connector.driver_class(settings_)
+            batch = []
+            for entry in driver.harvest(since=run.since, resume=run.resume or None):
+                if isinstance(entry, Checkpoint):
+                    resume = dict(entry.resume)
+                    if entry.done:
+                        resume = {DONE: True, "next_since": entry.next_since}
+                    ingest.store(batch, resume)
+                    batch = []
+                    if progress:
+                        progress(ingest.run)
+                else:
+                    batch.append(entry)
+            if batch:  # a driver that forgot its last checkpoint: nothing is lost
+                ingest.store(batch, {DONE: True, "next_since": ""})
+        return finish_run(ingest.run)
+    except ConnectorError as error:
+        return fail_run(ingest.run, error.message)
+    except Exception as error:
+        log.exception("harvest run %s crashed", run.pk)
+        fail_run(
+            ingest.run,
+            f"Erreur interne ({type(error).__name__}) ; l'équipe technique est prévenue.",
+        )
+        raise
+
+
+def finish_run(run: HarvestRun) -> HarvestRun:
+    """Remove what a complete harvest did not see, then mark the run completed."""
+    connector = run.connector
+    complete_source = (
+        run.full and run.removes_missing and connector.settings.get("complete", True) is not False
+    )
+    with transaction.atomic():
+        run = HarvestRun.objects.select_for_update().get(pk=run.pk)
+        if complete_source:
+            from connectors.models import SourceRecord
+
+            absent = SourceRecord.objects.filter(connector=connector, deleted=False).exclude(
+                last_run=run
+            )
+            quarantined = absent.exclude(rejected_reason="")
+            quarantined.delete()
+            ids = list(absent.values_list("pk", flat=True))
+            for start in range(0, len(ids), 2000):
+                chunk = ids[start : start + 2000]
+                left = remove_records(chunk)
+                SourceRecord.objects.filter(pk__in=chunk).update(deleted=True)
+                dedup.regroup({}, left_works=left)
+            run.missing = len(ids)
+        run.status = RunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.next_since = run.resume.get("next_since", "")
+        run.save()
+        Connector.objects.filter(pk=connector.pk).update(
+            consecutive_failures=0,
+            **({"next_since": run.next_since} if run.next_since else {}),
+        )
+    log.info("harvest run %s completed: %s missing=%s", run.pk, run.summary(), run.missing)
+    return run
+
+
+def fail_run(run: HarvestRun, message: str) -> HarvestRun:
+    with transaction.atomic():
+        run = HarvestRun.objects.select_for_update().get(pk=run.pk)
+        run.status = RunStatus.FAILED
+        run.error = message
+        run.finished_at = timezone.now()
+        run.save()
+        connector = Connector.objects.select_for_update().get(pk=run.connector_id)
+        connector.consecutive_failures += 1
+        connector.save(update_fields=["consecutive_failures"])
+        if connector.consecutive_failures == settings.HARVEST_ALERT_AFTER_FAILURES:
+            transaction.on_commit(lambda: alert_failing_connector(connector, run))
+    log.warning("harvest run %s failed: %s", run.pk, message)
+    return run
+
+
+def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
+    """E-mail the network administrators: this connector failed several times in a row."""
+    from accounts.models import Role, User
+
+    recipients = list(
+        User.objects.filter(role=Role.NETWORK_ADMIN, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not recipients:
+        return
+    send_mail(
+        subject=f"[Métrobib] Moissons en échec : {connector}",
+        message=(
+            f"Le connecteur « {connector.name} » de {connector.library} a échoué "
+            f"{connector.consecutive_failures} fois de suite.\n\n"
+            f"Dernière erreur : {run.error}\n\n"
+            "Consultez les moissons dans l'administration de Métrobib (Catalogue › Moissons)."
+        ),
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def due_connectors(now=None) -> list[Connector]:
+    """Enabled connectors whose schedule says a harvest is due and that have no active run."""
+    now = timezone.localtime(now or timezone.now())
+    periods = {
+        Schedule.HOURLY: timedelta(hours=1),
+        Schedule.DAILY: timedelta(days=1),
+        Schedule.WEEKLY: timedelta(days=7),
+    }
+    due = []
+    connectors = Connector.objects.filter(enabled=True).exclude(schedule=Schedule.MANUAL)
+    for connector in connectors.exclude(runs__status__in=ACTIVE_STATUSES).distinct():
+        if not connector.driver_class.supports("harvest"):
+            continue
+        last = connector.runs.filter(~Q(status=RunStatus.QUEUED)).order_by("-created_at").first()
+        # Slightly less than the period, so a nightly cron at a fixed hour never skips a day.
+        if last is None or now - last.created_at >= periods[connector.schedule] * 0.9:
+            due.append(connector)
+    return due
+
+
+def renormalize(connector: Connector, *, progress: Callable[[int], None] | None = None) -> dict:
+    """Describe again every record of ``connector`` from the raw records already held
+    (after the normalisation rules or the item mapping changed), without harvesting.
+    Returns the counts (updated, rejected). Runs in batches; safe to interrupt and rerun."""
+    from connectors.base import HarvestedRecord
+    from connectors.models import SourceRecord
+
+    ingest = Ingest(None, connector=connector, force=True)
+    totals = {"updated": 0, "rejected": 0, "created": 0}
+    ids = list(
+        SourceRecord.objects.filter(connector=connector, deleted=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), 1000):
+        rows = SourceRecord.objects.filter(pk__in=ids[start : start + 1000]).order_by("pk")
+        batch = [
+            HarvestedRecord(
+                payload=bytes(row.payload),
+                format=row.format,
+                local_id=row.local_id,
+                datestamp=row.datestamp,
+            )
+            for row in rows
+        ]
+        ingest.store(batch, {})
+        for name in totals:
+            totals[name] += ingest.counts[name]
+        if progress:
+            progress(len(batch))
+    # A record described for the first time (it was rejected before) counts as updated.
+    totals["updated"] += totals.pop("created")
+    return totals

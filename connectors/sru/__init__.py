@@ -1,0 +1,1 @@
+"""SRU (Search/Retrieve via URL) harvesting: ``driver.SruDriver``."""

@@ -1,0 +1,137 @@
+"""Back-office pages that are not lists: a connector's harvest page, the raw record
+download from the quarantine, and the network's catalogue monitoring."""
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods
+
+from catalogue.models import Record
+from connectors.forms import UploadForm
+from connectors.models import Connector, HarvestRun, RunStatus
+from connectors.permissions import connector_policy, quarantine_policy
+from connectors.services import HarvestError, request_harvest
+from network.models import Library
+
+
+@require_http_methods(["GET", "POST"])
+def harvest_page(request, pk):
+    connector = (
+        connector_policy.instances_user_has_permission_for(request.user, "view")
+        .filter(pk=pk)
+        .first()
+    )
+    if connector is None:
+        raise Http404
+    may_harvest = connector_policy.user_has_permission_for_instance(
+        request.user, "change", connector
+    )
+    takes_files = connector.driver == "marc_file"
+    upload = UploadForm()
+    if request.method == "POST":
+        if not may_harvest:
+            raise PermissionDenied
+        if request.POST.get("action") == "upload" and takes_files:
+            upload = UploadForm(request.POST, request.FILES)
+            if upload.is_valid():
+                stored = _store_upload(connector.pk, upload.cleaned_data["file"])
+                _request(request, connector, source_file=str(stored), full=True,
+                         removes_missing=upload.cleaned_data["complete"])  # fmt: skip
+                return redirect("connectors_harvest", pk=connector.pk)
+        elif request.POST.get("action") == "harvest":
+            _request(request, connector, full=request.POST.get("full") == "1")
+            return redirect("connectors_harvest", pk=connector.pk)
+    runs = connector.runs.all()[:20]
+    return TemplateResponse(
+        request,
+        "connectors/admin/harvest_page.html",
+        {
+            "connector": connector,
+            "runs": runs,
+            "active": connector.runs.filter(
+                status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+            ).first(),
+            "may_harvest": may_harvest,
+            "takes_files": takes_files,
+            "upload": upload,
+            "records": Record.objects.filter(source__connector=connector).count(),
+            "quarantined": connector.source_records.exclude(rejected_reason="").count(),
+        },
+    )
+
+
+def _request(request, connector, **options):
+    try:
+        request_harvest(connector, actor=request.user, **options)
+    except HarvestError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Moisson demandée : elle commence dans quelques instants.")
+
+
+def _store_upload(connector_id: int, upload) -> Path:
+    folder = Path(settings.HARVEST_UPLOAD_DIR) / str(connector_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix[:10]}"
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return target
+
+
+def download_record(request, pk):
+    record = (
+        quarantine_policy.instances_user_has_permission_for(request.user, "view")
+        .filter(pk=pk)
+        .first()
+    )
+    if record is None:
+        raise Http404
+    content_type = "application/marc" if record.format == "iso2709" else "application/xml"
+    response = HttpResponse(bytes(record.payload), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{record.file_name()}"'
+    return response
+
+
+def monitoring(request):
+    """Network coordinators: every library's catalogue size, last successful harvest, and
+    connectors failing now."""
+    if not request.user.is_network_admin:
+        raise PermissionDenied
+
+    def per_library(queryset, aggregate):
+        # Subqueries, not joins: joining records × runs would multiply the rows.
+        return Subquery(
+            queryset.order_by().values("library_id").annotate(value=aggregate).values("value")[:1]
+        )
+
+    connectors = Connector.objects.filter(library=OuterRef("pk"))
+    records = Record.objects.filter(library=OuterRef("pk"))
+    failing = connectors.filter(consecutive_failures__gt=0)
+    libraries = Library.objects.annotate(
+        record_count=Coalesce(per_library(records, Count("pk")), 0),
+        connector_count=Coalesce(per_library(connectors, Count("pk")), 0),
+        failing=Coalesce(per_library(failing, Count("pk")), 0),
+        last_success=Subquery(
+            HarvestRun.objects.filter(connector__library=OuterRef("pk"), status=RunStatus.COMPLETED)
+            .order_by("-finished_at").values("finished_at")[:1]
+        ),
+    ).order_by("name")  # fmt: skip
+    recent_failures = (
+        HarvestRun.objects.filter(status=RunStatus.FAILED)
+        .select_related("connector__library")
+        .order_by("-finished_at")[:10]
+    )
+    return TemplateResponse(
+        request,
+        "connectors/admin/monitoring.html",
+        {"libraries": libraries, "recent_failures": recent_failures},
+    )

@@ -1,0 +1,186 @@
+"""Back-office: Catalogue › Connecteurs, Codes de lieu, Moissons, Quarantaine, Suivi."""
+
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
+from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.views.generic import models as generic
+
+import connectors.permissions  # noqa: F401  (registers the permission policies)
+from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
+from connectors import registry, views
+from connectors.forms import ConnectorForm, DriverSettingsPanel, SiteCodeForm
+from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
+
+
+class LinkColumn(Column):
+    """A column holding a link built from the row (e.g. to the connector's harvest page)."""
+
+    def __init__(self, name, *, label, text, url):
+        super().__init__(name, label=label)
+        self.text, self.url = text, url
+
+    def get_value(self, instance):
+        return format_html('<a href="{}">{}</a>', self.url(instance), self.text)
+
+
+class ConnectorCreateView(generic.CreateView):
+    """Asks for the kind of connector first (its settings depend on it)."""
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("driver") not in dict(registry.driver_choices()):
+            return TemplateResponse(
+                request,
+                "connectors/admin/choose_driver.html",
+                {
+                    "drivers": registry.all_drivers(),
+                    "add_url": reverse(connector_viewset.get_url_name("add")),
+                    "index_url": reverse(connector_viewset.get_url_name("index")),
+                },
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "driver": self.request.GET.get("driver", "")}
+
+    def get_add_url(self):
+        return f"{super().get_add_url()}?driver={self.request.GET.get('driver', '')}"
+
+
+class ConnectorViewSet(LibraryScopedViewSet):
+    model = Connector
+    add_view_class = ConnectorCreateView
+    icon = "link"
+    menu_label = "Connecteurs"
+    add_to_admin_menu = False
+    list_display = [
+        "name",
+        "library",
+        Column("driver_label", label="Type"),
+        "schedule",
+        BooleanColumn("enabled", label="Actif"),
+        LinkColumn(
+            "harvests",
+            label="Moissons",
+            text="Moissonner, voir les moissons",
+            url=lambda c: reverse("connectors_harvest", args=[c.pk]),
+        ),
+    ]
+    list_filter = ["driver", "enabled"]
+    search_fields = ["name", "library__name"]
+    list_export = ["library", "name", "driver", "schedule", "enabled", "next_since"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("library"),
+            FieldPanel("name"),
+            DriverSettingsPanel(heading="Réglages du connecteur"),
+            FieldPanel("item_preset"),
+            FieldRowPanel([FieldPanel("schedule"), FieldPanel("enabled")]),
+            FieldPanel("next_since"),
+        ],
+        base_form_class=ConnectorForm,
+    )
+
+
+class SiteCodeViewSet(LibraryScopedViewSet):
+    model = SiteCode
+    icon = "home"
+    menu_label = "Codes de lieu"
+    add_to_admin_menu = False
+    list_display = ["code", "site", "connector"]
+    search_fields = ["code", "site__name"]
+    list_export = ["connector", "code", "site"]
+    edit_handler = ObjectList(
+        [FieldPanel("connector"), FieldPanel("code"), FieldPanel("site")],
+        base_form_class=SiteCodeForm,
+    )
+
+
+class HarvestRunViewSet(LibraryScopedViewSet):
+    model = HarvestRun
+    icon = "history"
+    menu_label = "Moissons"
+    add_to_admin_menu = False
+    list_display = [
+        "connector", "created_at", "status", "read", "created", "updated", "unchanged",
+        "deleted", "rejected", "missing",
+    ]  # fmt: skip
+    list_filter = ["status", "full"]
+    search_fields = ["connector__name", "connector__library__name"]
+    list_export = [
+        "connector", "full", "status", "created_at", "started_at", "finished_at", "read",
+        "created", "updated", "unchanged", "deleted", "rejected", "missing", "error",
+    ]  # fmt: skip
+    inspect_view_fields = [
+        "connector", "full", "status", "source_file", "since", "created_at", "started_at",
+        "finished_at", "resumed", "read", "created", "updated", "unchanged", "deleted",
+        "rejected", "missing", "unknown_site_codes", "error",
+    ]  # fmt: skip
+    form_fields = ["connector"]
+
+
+class QuarantineViewSet(LibraryScopedViewSet):
+    model = SourceRecord
+    icon = "warning"
+    menu_label = "Quarantaine"
+    add_to_admin_menu = False
+    list_display = [
+        "local_id",
+        "connector",
+        "rejected_reason",
+        "last_seen_at",
+        LinkColumn(
+            "download",
+            label="Notice brute",
+            text="Télécharger",
+            url=lambda r: reverse("connectors_download_record", args=[r.pk]),
+        ),
+    ]
+    search_fields = ["local_id", "rejected_reason"]
+    list_export = ["connector", "local_id", "format", "rejected_reason", "last_seen_at"]
+    inspect_view_fields = [
+        "connector", "local_id", "format", "rejected_reason", "datestamp", "first_seen_at",
+        "last_seen_at",
+    ]  # fmt: skip
+    form_fields = ["local_id"]
+
+
+connector_viewset = ConnectorViewSet("connecteurs")
+site_code_viewset = SiteCodeViewSet("codes-de-lieu")
+run_viewset = HarvestRunViewSet("moissons")
+quarantine_viewset = QuarantineViewSet("quarantaine")
+
+
+@hooks.register("register_admin_viewset")
+def register_connector_viewsets():
+    return [connector_viewset, site_code_viewset, run_viewset, quarantine_viewset]
+
+
+@hooks.register("register_admin_urls")
+def register_connector_urls():
+    return [
+        path("connecteurs/<int:pk>/moissonner/", views.harvest_page, name="connectors_harvest"),
+        path(
+            "quarantaine/<int:pk>/notice/",
+            views.download_record,
+            name="connectors_download_record",
+        ),
+        path("catalogue/suivi/", views.monitoring, name="connectors_monitoring"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_catalogue_menu():
+    items = [
+        connector_viewset.get_menu_item(order=100),
+        site_code_viewset.get_menu_item(order=200),
+        run_viewset.get_menu_item(order=300),
+        quarantine_viewset.get_menu_item(order=400),
+        NetworkAdminMenuItem(
+            "Suivi des catalogues", reverse("connectors_monitoring"), icon_name="table", order=500
+        ),
+    ]
+    return SubmenuMenuItem("Catalogue", Menu(items=items), icon_name="doc-full", order=250)
