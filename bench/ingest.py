@@ -156,7 +156,7 @@ def main() -> int:
                 ["zebraidx", "-c", "zebra.cfg", "update", str(export)], cwd=tmp, capture_output=True
             )
             seconds = time.perf_counter() - started
-            if proc.returncode == 0:
+            if proc.returncode == 0 and b"[fatal]" not in proc.stderr:
                 rows.append(("zebraidx update (Zebra indexing)", seconds, 0))
             else:
                 say("zebraidx failed:", proc.stderr.decode()[-500:])

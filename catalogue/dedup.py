@@ -22,10 +22,10 @@ Precision and recall are measured on a labelled set of real pairs
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Min, OuterRef, Subquery
 
 from catalogue.records import NormalisedRecord
 
@@ -58,18 +58,22 @@ def fold(text: str) -> str:
     # U+FFFD stands for a byte the source's encoding lost: drop it, do not split the word.
     text = text.replace("\ufffd", "").replace("œ", "oe").replace("Œ", "oe")
     text = text.replace("æ", "ae").replace("Æ", "ae")
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return _NOT_WORD.sub(" ", text.replace("'", "' ")).strip()
+    text = text.lower()
+    if not text.isascii():
+        # Accents go with the decomposition; keys are made of a-z and digits only.
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+_FOLDED_ARTICLES = tuple((article, fold(article).strip() + " ") for article in _ARTICLES)
 
 
 def title_for_key(title: str) -> str:
     folded = fold(title.replace("’", "'").replace("&", " and "))
     lowered = title.replace("’", "'").lower().lstrip()
-    for article in _ARTICLES:
-        unaccented = fold(article).strip()
-        if lowered.startswith(article) and folded.startswith(unaccented + " "):
-            folded = folded[len(unaccented) + 1 :]
+    for article, unaccented in _FOLDED_ARTICLES:
+        if lowered.startswith(article) and folded.startswith(unaccented):
+            folded = folded[len(unaccented) :]
             break
     # Singular and plural meet ("Orgueil et préjugé", "Orgueil et préjugés").
     return " ".join(
@@ -173,42 +177,44 @@ class _Union:
         return out
 
 
-def assign_works(record_keys_by_id: dict[int, list[str]]) -> set[int]:
-    """Put each of these records (saved, keys saved) in the right work, merging works they
-    bridge. Records already in a work keep it unless keys join them to another one.
-    Returns the ids of the works whose membership changed (to refresh them)."""
+Entry = tuple[int | None, list[str]]  # (the record's current work or None, its keys)
+
+
+def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], set[int]]:
+    """Decide the work of each entry (a record being stored: ``("r", pk)`` when it exists,
+    any other sortable token when it is not saved yet), given its keys; records of earlier
+    batches are found through their saved keys. Works an entry bridges are merged into the
+    oldest (their records moved, the others deleted); entries matching nothing get new
+    works (created here, in one query). Returns each entry's work and the works whose
+    membership changed, to refresh. Entries' own saved keys must be deleted beforehand."""
     from catalogue.models import Record, RecordKey, Work
 
-    if not record_keys_by_id:
-        return set()
-    all_keys = {key for keys in record_keys_by_id.values() for key in keys}
-    current = dict(Record.objects.filter(pk__in=record_keys_by_id).values_list("pk", "work_id"))
+    if not entries:
+        return {}, set()
+    batch_records = {token[1] for token in entries if token[0] == "r"}
     union = _Union()
-    # Nodes: ("w", work id) for existing works, ("r", record id) for batch records.
-    for record_id, work_id in current.items():
-        union.find(("r", record_id))
+    by_key: dict[str, Hashable] = {}
+    for token, (work_id, keys) in entries.items():
+        union.find(token)
         if work_id is not None:
-            union.union(("w", work_id), ("r", record_id))
-    by_key: dict[str, tuple] = {}
-    for record_id, keys in record_keys_by_id.items():
+            union.union(("w", work_id), token)
         for key in keys:
             if key in by_key:
-                union.union(by_key[key], ("r", record_id))
+                union.union(by_key[key], token)
             else:
-                by_key[key] = ("r", record_id)
-    for key, record_id, work_id in _chunked_matches(RecordKey, all_keys):
-        if record_id in record_keys_by_id or work_id is None:
-            continue
-        union.union(by_key[key], ("w", work_id))
+                by_key[key] = token
+    for key, record_id, work_id in _chunked_matches(RecordKey, set(by_key)):
+        if record_id not in batch_records and work_id is not None:
+            union.union(by_key[key], ("w", work_id))
+    assignment: dict[Hashable, int] = {}
     touched: set[int] = set()
-    record_updates: dict[int, list[int]] = {}
-    new_groups: list[list[int]] = []
     gone: set[int] = set()
+    new_groups: list[list[Hashable]] = []
     for members in union.groups().values():
         works = sorted(node[1] for node in members if node[0] == "w")
-        records = [node[1] for node in members if node[0] == "r"]
+        tokens = [node for node in members if node[0] != "w"]
         if not works:
-            new_groups.append(records)
+            new_groups.append(tokens)
             continue
         target, others = works[0], works[1:]
         if others:
@@ -216,20 +222,22 @@ def assign_works(record_keys_by_id: dict[int, list[str]]) -> set[int]:
             Work.objects.filter(pk__in=others).delete()
             gone.update(others)
             touched.add(target)
-        moving = [r for r in records if current.get(r) != target]
-        if moving:
-            record_updates.setdefault(target, []).extend(moving)
-            touched.update(current[r] for r in moving if current.get(r))
-            touched.add(target)
-    touched -= gone
+        for token in tokens:
+            assignment[token] = target
+            current = entries[token][0]
+            if current != target:
+                touched.add(target)
+                if current is not None:
+                    touched.add(current)
     if new_groups:
         created = Work.objects.bulk_create([Work(title="", doc_type="") for _ in new_groups])
-        for work, records in zip(created, new_groups, strict=True):
-            record_updates.setdefault(work.pk, []).extend(records)
+        for work, tokens in zip(created, new_groups, strict=True):
+            for token in tokens:
+                assignment[token] = work.pk
+                if entries[token][0] is not None:
+                    touched.add(entries[token][0])
             touched.add(work.pk)
-    for target, records in record_updates.items():
-        Record.objects.filter(pk__in=records).update(work_id=target)
-    return touched
+    return assignment, touched - gone
 
 
 def _chunked_matches(model, keys: set[str], size: int = 2000) -> Iterable[tuple[str, int, int]]:
@@ -278,42 +286,33 @@ def split_works(work_ids: Iterable[int]) -> set[int]:
 
 
 def refresh_works(work_ids: Iterable[int]) -> None:
-    """Copy each work's description from its oldest record; count records and libraries."""
+    """Copy each work's description from its oldest record; count records and libraries;
+    delete works left empty. One UPDATE per thousand works, computed by the database."""
     from catalogue.models import Record, Work
 
     work_ids = sorted(set(work_ids))
+    members = Record.objects.filter(work_id=OuterRef("pk"))
+    first = members.order_by("pk")
     for start in range(0, len(work_ids), 1000):
         chunk = work_ids[start : start + 1000]
-        stats = {
-            row["work_id"]: row
-            for row in Record.objects.filter(work_id__in=chunk)
-            .values("work_id")
-            .annotate(
-                first=Min("pk"),
-                year=Min("year"),
-                records=Count("pk"),
-                libraries=Count("library_id", distinct=True),
-            )
-        }
-        firsts = {
-            r["pk"]: r
-            for r in Record.objects.filter(pk__in=[s["first"] for s in stats.values()]).values(
-                "pk", "title", "main_author", "doc_type"
-            )
-        }
-        Work.objects.filter(pk__in=set(chunk) - set(stats)).delete()
-        works = list(Work.objects.filter(pk__in=stats))
-        for work in works:
-            row = stats[work.pk]
-            first = firsts[row["first"]]
-            work.title = first["title"][:500]
-            work.main_author = first["main_author"]
-            work.doc_type = first["doc_type"]
-            work.year = row["year"]
-            work.record_count = row["records"]
-            work.library_count = row["libraries"]
-        Work.objects.bulk_update(
-            works, ["title", "main_author", "doc_type", "year", "record_count", "library_count"]
+        works = Work.objects.filter(pk__in=chunk)
+        works.filter(~Exists(members)).delete()
+        works.update(
+            title=Subquery(first.values("title")[:1]),
+            main_author=Subquery(first.values("main_author")[:1]),
+            doc_type=Subquery(first.values("doc_type")[:1]),
+            year=Subquery(
+                members.order_by().values("work_id").annotate(m=Min("year")).values("m")[:1]
+            ),
+            record_count=Subquery(
+                members.order_by().values("work_id").annotate(c=Count("pk")).values("c")[:1]
+            ),
+            library_count=Subquery(
+                members.order_by()
+                .values("work_id")
+                .annotate(c=Count("library_id", distinct=True))
+                .values("c")[:1]
+            ),
         )
 
 
@@ -324,15 +323,29 @@ def regroup(
     changed: Iterable[int] = (),
     left_works: Iterable[int] = (),
 ) -> None:
-    """After records were saved with their keys (``changed``: those that existed before,
+    """For records already saved with their keys (``changed``: those that existed before,
     whose keys may have changed) or removed (their works in ``left_works``): put records
     in works, split works that no longer hold together, refresh what moved."""
     from catalogue.models import Record
 
-    touched = assign_works(record_keys_by_id)
+    current = dict(Record.objects.filter(pk__in=record_keys_by_id).values_list("pk", "work_id"))
+    entries = {("r", pk): (current[pk], keys) for pk, keys in record_keys_by_id.items()}
+    assignment, touched = assign_works(entries)
+    by_work: dict[int, list[int]] = {}
+    for (_r, pk), work_id in assignment.items():
+        if current[pk] != work_id:
+            by_work.setdefault(work_id, []).append(pk)
+    for work_id, pks in by_work.items():
+        Record.objects.filter(pk__in=pks).update(work_id=work_id)
+    settle(touched, changed=changed, left_works=left_works)
+
+
+def settle(touched: set[int], *, changed: Iterable[int] = (), left_works: Iterable[int] = ()):
+    """After assignment: split the works that lost or changed records, refresh the rest."""
+    from catalogue.models import Record
+
     changed = list(changed)
     recheck = set(left_works)
     if changed:
         recheck |= set(Record.objects.filter(pk__in=changed).values_list("work_id", flat=True))
-    touched |= split_works(recheck)
-    refresh_works(touched)
+    refresh_works(set(touched) | split_works(recheck))

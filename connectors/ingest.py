@@ -23,10 +23,12 @@ from catalogue.records import ItemData, NormalisedRecord
 from connectors import mapping as item_mapping
 from connectors.base import ISO2709, MARCXML, OAI_DC, HarvestedRecord
 from connectors.models import HarvestRun, SourceRecord
+from metrobib.bulk import insert as bulk_insert
 
 log = logging.getLogger(__name__)
 
 RECORD_FIELDS = [
+    "work",
     "title", "subtitle", "part", "responsibility", "authors", "main_author", "publisher",
     "place", "year", "isbns", "eans", "issns", "language", "doc_type", "audience",
     "subjects", "summary", "series", "contents", "warnings",
@@ -221,7 +223,7 @@ class Ingest:
             else:
                 counts[outcome] += 1
                 described.append((source, parsed, outcome == "updated"))
-        SourceRecord.objects.bulk_create(to_create)
+        bulk_insert(to_create)
         SourceRecord.objects.bulk_update(to_update, SOURCE_FIELDS)
         SourceRecord.objects.bulk_update(
             tombstones, ["deleted", "rejected_reason", "datestamp", "last_seen_at", "last_run"]
@@ -238,6 +240,9 @@ class Ingest:
         self._describe(described, unknown, left_works)
 
     def _describe(self, described, unknown: Counter, left_works: set[int]) -> None:
+        """Write the records of this part with their work, keys and copies. Works are
+        decided before the records are written, so a new record is inserted in its work
+        (no second pass over the rows)."""
         if not described and not left_works:
             return
         current = {
@@ -246,35 +251,35 @@ class Ingest:
                 source_id__in=[source.pk for source, _p, _e in described]
             ).values_list("pk", "source_id", "work_id")
         }
-        new_records, old_records = [], []
-        for source, parsed, _existed in described:
-            record = record_from(parsed.record, source_id=source.pk, library_id=self.library_id)
-            if source.pk in current:
-                record.pk, record.work_id = current[source.pk]
-                old_records.append(record)
-            else:
-                new_records.append(record)
-        Record.objects.bulk_create(new_records)
-        Record.objects.bulk_update(old_records, RECORD_FIELDS)
-        old_ids = [record.pk for record in old_records]
+        old_ids = [pk for pk, _work in current.values()]
         if old_ids:
             RecordKey.objects.filter(record_id__in=old_ids).delete()
             Item.objects.filter(record_id__in=old_ids).delete()
-        by_source = {record.source_id: record.pk for record in new_records + old_records}
-        keys_by_record: dict[int, list[str]] = {}
+        entries, records = {}, []
+        for position, (source, parsed, _existed) in enumerate(described):
+            record = record_from(parsed.record, source_id=source.pk, library_id=self.library_id)
+            if source.pk in current:
+                record.pk, work_id = current[source.pk]
+                token = ("r", record.pk)
+            else:
+                work_id, token = None, ("n", position)
+            entries[token] = (work_id, dedup.record_keys(parsed.record))
+            records.append((token, record, parsed))
+        assignment, touched = dedup.assign_works(entries)
+        for token, record, _parsed in records:
+            record.work_id = assignment[token]
+        bulk_insert([r for t, r, _p in records if t[0] == "n"])
+        Record.objects.bulk_update([r for t, r, _p in records if t[0] == "r"], RECORD_FIELDS)
         keys, items = [], []
-        for source, parsed, _existed in described:
-            record_id = by_source[source.pk]
-            record_keys = dedup.record_keys(parsed.record)
-            keys_by_record[record_id] = record_keys
-            keys += [RecordKey(record_id=record_id, key=key) for key in record_keys]
+        for token, record, parsed in records:
+            keys += [RecordKey(record_id=record.pk, key=key) for key in entries[token][1]]
             for item in parsed.items:
                 site_id = self.site_ids.get(item.site_code)
                 if site_id is None:
                     unknown[item.site_code or "(sans code)"] += 1
                 items.append(
                     Item(
-                        record_id=record_id,
+                        record_id=record.pk,
                         library_id=self.library_id,
                         site_id=site_id,
                         site_code=item.site_code[:40],
@@ -286,9 +291,9 @@ class Ingest:
                         available=item.available,
                     )  # fmt: skip
                 )
-        RecordKey.objects.bulk_create(keys, ignore_conflicts=True)
-        Item.objects.bulk_create(items)
-        dedup.regroup(keys_by_record, changed=old_ids, left_works=left_works)
+        bulk_insert(keys)
+        bulk_insert(items)
+        dedup.settle(touched, changed=old_ids, left_works=left_works)
 
 
 def _without_repeated_ids(prepared):

@@ -28,7 +28,7 @@ django.setup()
 STAGES = {
     "parse": ("connectors.ingest", "parse"),  # mid-parse: while reading raw records
     "batch": ("connectors.ingest", "record_from"),  # mid-batch: sources written, records not
-    "items": ("catalogue.models", "Item"),  # mid-batch: while copies are written (bulk_create)
+    "insert": ("connectors.ingest", "bulk_insert"),  # mid-batch: between row inserts
     "dedup": ("catalogue.dedup", "split_works"),  # mid-dedup: works assigned, not refreshed
     "refresh": ("catalogue.dedup", "refresh_works"),  # mid-dedup: last step of a batch
 }
@@ -39,8 +39,6 @@ def arm(stage: str, at: int) -> None:
 
     module_name, attribute = STAGES[stage]
     target = importlib.import_module(module_name)
-    if stage == "items":  # the manager's bulk_create, when the ingest writes copies
-        target, attribute = target.Item.objects, "bulk_create"
     original = getattr(target, attribute)
     calls = 0
 

@@ -26,7 +26,7 @@ ROOT = HARNESS.parents[2]
 SEED = 20261125
 SOURCES = ["marc/cotes8.mrc", "marc/pride-and-prejudice-with-many-errors.mrc", "marc/cotesD.mrc"]
 # Batches of 50 over 438 records: 9 batches. (stage, call number) pairs are drawn below.
-STAGE_CALLS = {"parse": 400, "batch": 380, "items": 8, "dedup": 8, "refresh": 8}
+STAGE_CALLS = {"parse": 400, "batch": 380, "insert": 30, "dedup": 8, "refresh": 8}
 
 
 def scenarios() -> list[tuple[str, int]]:

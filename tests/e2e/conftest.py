@@ -72,6 +72,7 @@ def _environment(database_url: str, tmp: Path, **extra: str) -> dict:
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="metrobib.settings",
         MEDIA_ROOT=str(tmp / "media"),
+        HARVEST_UPLOAD_DIR=str(tmp / "harvest"),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -163,6 +164,26 @@ def live_url(demo_env, e2e_tmp):
     """Base URL of ``runserver`` (DEBUG on, as in development) on the demo database."""
     process, base_url = _serve(demo_env, e2e_tmp / "runserver.log")
     yield base_url
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def worker(demo_env, e2e_tmp) -> Path:
+    """A ``db_worker`` on every queue, so harvests queued from the back-office run.
+
+    Yields the path of its log, for a test to show when a queued job never ends.
+    """
+    log_path = e2e_tmp / "db_worker.log"
+    command = [sys.executable, MANAGE, "db_worker", "--queue-name", "*", "--interval", "0.5"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, "--no-reload", "--no-startup-delay"],
+            cwd=ROOT,
+            env=demo_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    yield log_path
     _stop(process)
 
 
