@@ -94,6 +94,16 @@ class Ingest:
         self.mapping = item_mapping.resolve(self.connector.item_mapping)
         self.site_ids = dict(self.connector.site_codes.values_list("code", "site_id"))
         self._known: dict[str, tuple[int, bool]] | None = None
+        self._seen: set[int] | None = None
+
+    def seen_in_run(self) -> set[int]:
+        """Source records this run already stored (a resumed run finds them in the
+        database): a file that holds an identifier twice keeps the first record."""
+        if self._seen is None:
+            self._seen = set(
+                SourceRecord.objects.filter(last_run=self.run).values_list("pk", flat=True)
+            )
+        return self._seen
 
     def known_checksums(self) -> dict[str, tuple[int, bool]]:
         if self._known is None:
@@ -183,6 +193,23 @@ class Ingest:
         removed_sources: list[int] = []
         for local_id, (harvested, digest, parsed) in by_local.items():
             source = existing.get(local_id)
+            if (
+                source is not None
+                and self.run is not None
+                and not harvested.local_id
+                and (source.pk in unchanged_ids or source.pk in self.seen_in_run())
+            ):
+                # Two different records of one file under one identifier: the first wins,
+                # the other waits in the quarantine (so re-reading the file changes nothing).
+                reason = (
+                    f"identifiant {local_id} en double dans le fichier : "
+                    "la première notice est gardée"
+                )
+                local_id = f"{local_id} (doublon {digest[:12]})"
+                parsed = Parsed(local_id, reason=reason)
+                source = SourceRecord.objects.filter(
+                    connector=self.connector, local_id=local_id
+                ).first()
             if harvested.deleted:
                 counts["deleted"] += 1
                 if source is not None and not source.deleted:
@@ -208,6 +235,11 @@ class Ingest:
             else:
                 to_update.append(source)
                 outcome = "created" if source.deleted else "updated"
+                if (
+                    self._known is not None
+                    and self._known.get(source.checksum, (0,))[0] == source.pk
+                ):
+                    del self._known[source.checksum]  # these bytes are no longer this record's
             source.format, source.payload, source.checksum = (
                 harvested.format,
                 harvested.payload,
@@ -236,6 +268,9 @@ class Ingest:
             for source in to_create + to_update:
                 if not source.deleted:
                     self._known[source.checksum] = (source.pk, bool(source.rejected_reason))
+        if self._seen is not None:
+            self._seen.update(unchanged_ids)
+            self._seen.update(source.pk for source in to_create + to_update)
         left_works = remove_records(removed_sources)
         self._describe(described, unknown, left_works)
 

@@ -262,3 +262,29 @@ def test_a_marcxml_export_is_harvested_too(cast, tmp_path):
     run = harvest_connector(file_connector(cast.library_a, path))
     assert run.status == RunStatus.COMPLETED
     assert run.created == 2
+
+
+def test_a_file_holding_an_identifier_twice_keeps_the_first_and_rereads_unchanged(cast, tmp_path):
+    # Real Library of Congress records: the last of chabon-loc.mrc and summerland.mrc are
+    # two different records of Summerland under one 001, 12883376.
+    path = tmp_path / "export.mrc"
+    path.write_bytes(
+        (DATA / "dedup" / "chabon-loc.mrc").read_bytes()
+        + (DATA / "marc" / "summerland.mrc").read_bytes()
+    )
+    connector = file_connector(cast.library_a, path)
+    first = harvest_connector(connector)
+    assert (first.read, first.created, first.rejected) == (3, 2, 1)
+    kept = SourceRecord.objects.get(local_id="12883376")
+    double = SourceRecord.objects.exclude(rejected_reason="").get()
+    assert "en double" in double.rejected_reason
+    again = harvest_connector(connector)
+    assert counts(again) == {
+        "read": 3,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 2,
+        "deleted": 0,
+        "rejected": 1,
+    }
+    assert SourceRecord.objects.get(pk=kept.pk).checksum == kept.checksum
