@@ -16,16 +16,27 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 from accounts.models import Role
 
 ACTIONS = ("view", "add", "change", "delete", "export")
+READ_ACTIONS = ("view", "export")
 # A grant: action -> None (every row of the user's library) or a Q narrowing those rows.
 Grants = Mapping[str, Mapping[str, Q | None]]
 
 
 class LibraryScopedPolicy(BasePermissionPolicy):
-    def __init__(self, model, *, library_path: str | None, grants: Grants, rows: Q | None = None):
+    def __init__(
+        self,
+        model,
+        *,
+        library_path: str | None,
+        grants: Grants,
+        rows: Q | None = None,
+        read_only: bool = False,
+    ):
         super().__init__(model)
         self.library_path = library_path
         self.grants = grants
         self.rows = rows  # the rows this policy governs at all (e.g. staff, not patrons)
+        # Rows written by the system only (harvest runs...): nobody adds, edits or deletes.
+        self.read_only = read_only
 
     def _all(self) -> QuerySet:
         queryset = self.model._default_manager.all()
@@ -40,6 +51,8 @@ class LibraryScopedPolicy(BasePermissionPolicy):
         return True, role_grants[action]
 
     def user_has_permission(self, user, action: str) -> bool:
+        if self.read_only and action not in READ_ACTIONS:
+            return False
         if getattr(user, "is_network_admin", False):
             return True
         allowed, _ = self._grant(user, action)
@@ -52,6 +65,8 @@ class LibraryScopedPolicy(BasePermissionPolicy):
 
     def instances_user_has_permission_for(self, user, action: str) -> QuerySet:
         queryset = self._all()
+        if self.read_only and action not in READ_ACTIONS:
+            return queryset.none()
         if getattr(user, "is_network_admin", False):
             return queryset
         allowed, condition = self._grant(user, action)

@@ -55,6 +55,17 @@ class ConnectorForm(LibraryScopedForm):
         except ConnectorError as error:
             raise forms.ValidationError(error.message) from None
         self.instance.driver = self.driver_name
+        if (
+            self.driver_name == "marc_file"
+            and not self.instance.settings.get("path")
+            and cleaned.get("schedule") not in (None, "manual")
+        ):
+            self.add_error(
+                "schedule",
+                "Sans chemin de fichier sur le serveur, ce connecteur ne peut être moissonné "
+                "qu'à la demande, en téléversant un export : choisissez « À la demande "
+                "seulement » ou indiquez un chemin.",
+            )
         preset = cleaned.get("item_preset") or ""
         self.instance.item_mapping = {"preset": preset} if preset else {}
         return cleaned

@@ -197,6 +197,7 @@ class Ingest:
                 source is not None
                 and self.run is not None
                 and not harvested.local_id
+                and source.checksum != digest
                 and (source.pk in unchanged_ids or source.pk in self.seen_in_run())
             ):
                 # Two different records of one file under one identifier: the first wins,

@@ -78,7 +78,9 @@ class Connector(models.Model):
 class SiteCode(models.Model):
     """A site code as the library's system writes it in its copies, and the network's site."""
 
-    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="site_codes")
+    connector = models.ForeignKey(
+        Connector, verbose_name="connecteur", on_delete=models.CASCADE, related_name="site_codes"
+    )
     code = models.CharField("code dans le système", max_length=40)
     site = models.ForeignKey(
         Site, verbose_name="lieu du réseau", on_delete=models.CASCADE, related_name="+"
@@ -114,7 +116,9 @@ class HarvestRun(models.Model):
     read = created + updated + unchanged + deleted + rejected (a database constraint);
     ``missing`` counts records absent from a full harvest, removed from the catalogue."""
 
-    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="runs")
+    connector = models.ForeignKey(
+        Connector, verbose_name="connecteur", on_delete=models.CASCADE, related_name="runs"
+    )
     full = models.BooleanField("complète", default=False)
     status = models.CharField(
         "état", max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED
@@ -178,7 +182,10 @@ class SourceRecord(models.Model):
     A rejected record keeps its bytes and the reason (the back-office's quarantine)."""
 
     connector = models.ForeignKey(
-        Connector, on_delete=models.CASCADE, related_name="source_records"
+        Connector,
+        verbose_name="connecteur",
+        on_delete=models.CASCADE,
+        related_name="source_records",
     )
     local_id = models.CharField("identifiant dans la source", max_length=255)
     format = models.CharField("format", max_length=10, choices=[(f, f) for f in FORMATS])

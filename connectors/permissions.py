@@ -22,12 +22,14 @@ run_policy = LibraryScopedPolicy(
     HarvestRun,
     library_path="connector__library",
     grants={Role.LIBRARY_ADMIN: READ, Role.LIBRARY_EDITOR: READ},
+    read_only=True,
 )
 quarantine_policy = LibraryScopedPolicy(
     SourceRecord,
     library_path="connector__library",
     grants={Role.LIBRARY_ADMIN: READ, Role.LIBRARY_EDITOR: READ},
     rows=~Q(rejected_reason=""),
+    read_only=True,
 )
 
 for _model, _policy in [

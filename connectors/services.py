@@ -82,7 +82,7 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
     one. Raises :class:`HarvestError` when another live process is harvesting."""
     now = timezone.now()
     with transaction.atomic():
-        Connector.objects.select_for_update().filter(pk=connector.pk).first()
+        connector = Connector.objects.select_for_update().get(pk=connector.pk)
         active = (
             HarvestRun.objects.select_for_update()
             .filter(connector=connector, status__in=ACTIVE_STATUSES)
@@ -98,7 +98,7 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
             log.warning("resuming interrupted harvest run %s", active.pk)
         elif active is None:
             active = HarvestRun(
-                connector=connector, full=full, source_file=source_file or _last_file(connector)
+                connector=connector, full=full, source_file=source_file or last_file(connector)
             )
         else:  # queued by the back-office or the scheduler
             active.full = active.full or full
@@ -117,7 +117,7 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
         return active
 
 
-def _last_file(connector: Connector) -> str:
+def last_file(connector: Connector) -> str:
     """A file connector without a path of its own reads its last uploaded file again."""
     if connector.driver != "marc_file" or connector.settings.get("path"):
         return ""
@@ -248,6 +248,14 @@ def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
     )
 
 
+def can_harvest_on_its_own(connector: Connector) -> bool:
+    """Whether a harvest can run without a file being given (a file connector needs a
+    path of its own or a file uploaded before)."""
+    if connector.driver != "marc_file":
+        return True
+    return bool(connector.settings.get("path") or last_file(connector))
+
+
 def due_connectors(now=None) -> list[Connector]:
     """Enabled connectors whose schedule says a harvest is due and that have no active run."""
     now = timezone.localtime(now or timezone.now())
@@ -259,7 +267,7 @@ def due_connectors(now=None) -> list[Connector]:
     due = []
     connectors = Connector.objects.filter(enabled=True).exclude(schedule=Schedule.MANUAL)
     for connector in connectors.exclude(runs__status__in=ACTIVE_STATUSES).distinct():
-        if not connector.driver_class.supports("harvest"):
+        if not connector.driver_class.supports("harvest") or not can_harvest_on_its_own(connector):
             continue
         last = connector.runs.filter(~Q(status=RunStatus.QUEUED)).order_by("-created_at").first()
         # Slightly less than the period, so a nightly cron at a fixed hour never skips a day.

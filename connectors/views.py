@@ -18,7 +18,7 @@ from catalogue.models import Record
 from connectors.forms import UploadForm
 from connectors.models import Connector, HarvestRun, RunStatus
 from connectors.permissions import connector_policy, quarantine_policy
-from connectors.services import HarvestError, request_harvest
+from connectors.services import HarvestError, can_harvest_on_its_own, request_harvest
 from network.models import Library
 
 
@@ -35,6 +35,7 @@ def harvest_page(request, pk):
         request.user, "change", connector
     )
     takes_files = connector.driver == "marc_file"
+    can_harvest_now = can_harvest_on_its_own(connector)
     upload = UploadForm()
     if request.method == "POST":
         if not may_harvest:
@@ -46,7 +47,7 @@ def harvest_page(request, pk):
                 _request(request, connector, source_file=str(stored), full=True,
                          removes_missing=upload.cleaned_data["complete"])  # fmt: skip
                 return redirect("connectors_harvest", pk=connector.pk)
-        elif request.POST.get("action") == "harvest":
+        elif request.POST.get("action") == "harvest" and can_harvest_now:
             _request(request, connector, full=request.POST.get("full") == "1")
             return redirect("connectors_harvest", pk=connector.pk)
     runs = connector.runs.all()[:20]
@@ -54,12 +55,16 @@ def harvest_page(request, pk):
         request,
         "connectors/admin/harvest_page.html",
         {
+            "page_title": "Moissons",
+            "page_subtitle": connector.name,
+            "header_icon": "history",
             "connector": connector,
             "runs": runs,
             "active": connector.runs.filter(
                 status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
             ).first(),
             "may_harvest": may_harvest,
+            "can_harvest_now": can_harvest_now,
             "takes_files": takes_files,
             "upload": upload,
             "records": Record.objects.filter(source__connector=connector).count(),
@@ -133,5 +138,10 @@ def monitoring(request):
     return TemplateResponse(
         request,
         "connectors/admin/monitoring.html",
-        {"libraries": libraries, "recent_failures": recent_failures},
+        {
+            "page_title": "Suivi des catalogues",
+            "header_icon": "table",
+            "libraries": libraries,
+            "recent_failures": recent_failures,
+        },
     )

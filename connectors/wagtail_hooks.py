@@ -10,8 +10,9 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import models as generic
 
 import connectors.permissions  # noqa: F401  (registers the permission policies)
-from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
+from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem, ScopedIndexView
 from connectors import registry, views
+from connectors.filters import HarvestRunFilterSet, QuarantineFilterSet
 from connectors.forms import ConnectorForm, DriverSettingsPanel, SiteCodeForm
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 
@@ -36,6 +37,8 @@ class ConnectorCreateView(generic.CreateView):
                 request,
                 "connectors/admin/choose_driver.html",
                 {
+                    "page_title": "Ajouter un connecteur",
+                    "header_icon": "link",
                     "drivers": registry.all_drivers(),
                     "add_url": reverse(connector_viewset.get_url_name("add")),
                     "index_url": reverse(connector_viewset.get_url_name("index")),
@@ -108,7 +111,7 @@ class HarvestRunViewSet(LibraryScopedViewSet):
         "connector", "created_at", "status", "read", "created", "updated", "unchanged",
         "deleted", "rejected", "missing",
     ]  # fmt: skip
-    list_filter = ["status", "full"]
+    filterset_class = HarvestRunFilterSet
     search_fields = ["connector__name", "connector__library__name"]
     list_export = [
         "connector", "full", "status", "created_at", "started_at", "finished_at", "read",
@@ -122,8 +125,14 @@ class HarvestRunViewSet(LibraryScopedViewSet):
     form_fields = ["connector"]
 
 
+class QuarantineIndexView(ScopedIndexView):
+    page_title = "Quarantaine"
+
+
 class QuarantineViewSet(LibraryScopedViewSet):
     model = SourceRecord
+    index_view_class = QuarantineIndexView
+    filterset_class = QuarantineFilterSet
     icon = "warning"
     menu_label = "Quarantaine"
     add_to_admin_menu = False

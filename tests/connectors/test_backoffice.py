@@ -82,6 +82,8 @@ def test_uploading_an_export_harvests_it_and_shows_the_counts(
 
 
 def test_harvest_now_queues_one_run_at_a_time(client, cast, connector, tmp_path):
+    connector.settings = {"path": str(DATA / "marc" / "cotes8.mrc")}
+    connector.save()
     HarvestRun.objects.create(connector=connector, status=RunStatus.RUNNING)
     client.force_login(cast.admin_a)
     url = reverse("connectors_harvest", args=[connector.pk])
@@ -138,3 +140,30 @@ def test_the_network_sees_each_librarys_catalogue_and_last_harvest(client, cast)
     assert "jamais" in page  # Vénissieux never harvested
     client.force_login(cast.admin_a)
     assert forbidden(client.get(reverse("connectors_monitoring")))
+
+
+def test_a_file_connector_without_a_path_is_harvested_by_uploading_only(client, cast, connector):
+    client.force_login(cast.admin_a)
+    url = reverse("connectors_harvest", args=[connector.pk])
+    page = client.get(url).content.decode()
+    assert "Moissonner maintenant" not in page
+    assert "Téléverser et moissonner" in page
+    client.post(url, {"action": "harvest"})
+    assert not connector.runs.exists()
+    form = {
+        "library": cast.library_a.pk, "name": "Nuit", "schedule": "daily", "enabled": "on",
+        "setting_batch_size": "1000",
+    }  # fmt: skip
+    response = client.post(ADD_URL + "?driver=marc_file", form)
+    assert "À la demande seulement" in response.content.decode()
+    assert not Connector.objects.filter(name="Nuit").exists()
+
+
+def test_the_quarantine_is_filtered_by_the_users_own_connectors(client, cast, connector):
+    other = Connector.objects.create(library=cast.library_b, name="Koha B", driver="demo")
+    client.force_login(cast.admin_a)
+    page = client.get("/admin/quarantaine/").content.decode()
+    assert "<h1" in page and "Quarantaine" in page
+    assert connector.name in page  # a choice of the connector filter
+    assert other.name not in page
+    assert "/admin/quarantaine/new/" not in page  # records come from harvests only
