@@ -29,8 +29,9 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Unit + integration tests, then the browser and fuzzing suites (one pytest run each so
-# their durations print separately). DATABASE_URL selects SQLite (default) or PostgreSQL.
+# Unit + integration tests, then the browser, fuzzing and protocol-peer suites (OAI-PMH
+# replay server, Zebra), one pytest run each so their durations print separately.
+# DATABASE_URL selects SQLite (default) or PostgreSQL; SKIP_BROWSER=1 runs the first only.
 test: install
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra" -n $(PYTEST_WORKERS) -q; rc=$$?; \

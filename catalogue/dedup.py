@@ -24,8 +24,8 @@ import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 
-from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import Count, Min
 
 from catalogue.records import NormalisedRecord
 
@@ -186,12 +186,11 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
     batches are found through their saved keys. Works an entry bridges are merged into the
     oldest (their records moved, the others deleted); entries matching nothing get new
     works (created here, in one query). Returns each entry's work and the works whose
-    membership changed, to refresh. Entries' own saved keys must be deleted beforehand."""
+    membership changed, to refresh. (An entry's own saved keys lead to its own work only.)"""
     from catalogue.models import Record, RecordKey, Work
 
     if not entries:
         return {}, set()
-    batch_records = {token[1] for token in entries if token[0] == "r"}
     union = _Union()
     by_key: dict[str, Hashable] = {}
     for token, (work_id, keys) in entries.items():
@@ -203,8 +202,8 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
                 union.union(by_key[key], token)
             else:
                 by_key[key] = token
-    for key, record_id, work_id in _chunked_matches(RecordKey, set(by_key)):
-        if record_id not in batch_records and work_id is not None:
+    for key, work_id in _chunked_matches(RecordKey, set(by_key)):
+        if work_id is not None:
             union.union(by_key[key], ("w", work_id))
     assignment: dict[Hashable, int] = {}
     touched: set[int] = set()
@@ -240,11 +239,16 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
     return assignment, touched - gone
 
 
-def _chunked_matches(model, keys: set[str], size: int = 2000) -> Iterable[tuple[str, int, int]]:
+def _chunked_matches(model, keys: set[str], size: int = 2000) -> Iterable[tuple[str, int]]:
+    """(key, work) pairs of saved records holding these keys: one row per work, however
+    many libraries hold it (a popular title's key is shared by dozens of records)."""
     keys = sorted(keys)
     for start in range(0, len(keys), size):
-        yield from model.objects.filter(key__in=keys[start : start + size]).values_list(
-            "key", "record_id", "record__work_id"
+        yield from (
+            model.objects.filter(key__in=keys[start : start + size])
+            .values_list("key", "record__work_id")
+            .order_by()
+            .distinct()
         )
 
 
@@ -287,33 +291,47 @@ def split_works(work_ids: Iterable[int]) -> set[int]:
 
 def refresh_works(work_ids: Iterable[int]) -> None:
     """Copy each work's description from its oldest record; count records and libraries;
-    delete works left empty. One UPDATE per thousand works, computed by the database."""
+    delete works left empty. Per thousand works: one pass over their records to aggregate,
+    one read of their first records, one batch of updates."""
     from catalogue.models import Record, Work
 
     work_ids = sorted(set(work_ids))
-    members = Record.objects.filter(work_id=OuterRef("pk"))
-    first = members.order_by("pk")
     for start in range(0, len(work_ids), 1000):
         chunk = work_ids[start : start + 1000]
-        works = Work.objects.filter(pk__in=chunk)
-        works.filter(~Exists(members)).delete()
-        works.update(
-            title=Subquery(first.values("title")[:1]),
-            main_author=Subquery(first.values("main_author")[:1]),
-            doc_type=Subquery(first.values("doc_type")[:1]),
-            year=Subquery(
-                members.order_by().values("work_id").annotate(m=Min("year")).values("m")[:1]
-            ),
-            record_count=Subquery(
-                members.order_by().values("work_id").annotate(c=Count("pk")).values("c")[:1]
-            ),
-            library_count=Subquery(
-                members.order_by()
-                .values("work_id")
-                .annotate(c=Count("library_id", distinct=True))
-                .values("c")[:1]
-            ),
-        )
+        stats = {
+            row[0]: row[1:]
+            for row in Record.objects.filter(work_id__in=chunk)
+            .order_by()
+            .values("work_id")
+            .annotate(
+                first=Min("pk"),
+                year=Min("year"),
+                records=Count("pk"),
+                libraries=Count("library_id", distinct=True),
+            )
+            .values_list("work_id", "first", "year", "records", "libraries")
+        }
+        empty = set(chunk) - set(stats)
+        if empty:
+            Work.objects.filter(pk__in=empty).delete()
+        firsts = {
+            pk: (title, author, doc_type)
+            for pk, title, author, doc_type in Record.objects.filter(
+                pk__in=[first for first, *_ in stats.values()]
+            ).values_list("pk", "title", "main_author", "doc_type")
+        }
+        rows = []
+        for work_id, (first, year, records, libraries) in stats.items():
+            title, author, doc_type = firsts[first]
+            rows.append((title[:500], author, doc_type, year, records, libraries, work_id))
+        table = connection.ops.quote_name(Work._meta.db_table)
+        with connection.cursor() as cursor:
+            # The table's name comes from the model; every value is a parameter.
+            sql = (
+                f"UPDATE {table} SET title = %s, main_author = %s, doc_type = %s, "  # noqa: S608
+                "year = %s, record_count = %s, library_count = %s WHERE id = %s"
+            )
+            cursor.executemany(sql, rows)
 
 
 @transaction.atomic

@@ -7,22 +7,19 @@ committed batch, and the next run goes on from that checkpoint (see
 re-reading an unchanged source costs a hash per record.
 """
 
-import hashlib
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from catalogue import dedup
-from catalogue.marc import MarcError, MarcRecord, parse_iso2709, parse_marcxml_record
 from catalogue.models import Item, Record, RecordKey
-from catalogue.normalize import NormalisationError, normalise, normalise_dublin_core
-from catalogue.records import ItemData, NormalisedRecord
+from catalogue.records import NormalisedRecord
 from connectors import mapping as item_mapping
-from connectors.base import ISO2709, MARCXML, OAI_DC, HarvestedRecord
+from connectors.base import HarvestedRecord
 from connectors.models import HarvestRun, SourceRecord
+from connectors.parsing import Parsed, checksum, parse
 from metrobib.bulk import insert as bulk_insert
 
 log = logging.getLogger(__name__)
@@ -37,49 +34,6 @@ SOURCE_FIELDS = [
     "format", "payload", "checksum", "datestamp", "deleted", "rejected_reason",
     "last_seen_at", "last_run",
 ]  # fmt: skip
-
-
-def checksum(payload: bytes) -> str:
-    return hashlib.blake2b(payload, digest_size=16).hexdigest()
-
-
-@dataclass
-class Parsed:
-    """What a raw record became: a local id and either a description or a reason."""
-
-    local_id: str
-    record: NormalisedRecord | None = None
-    items: list[ItemData] = field(default_factory=list)
-    reason: str = ""
-
-
-def _marc(harvested: HarvestedRecord) -> MarcRecord:
-    if harvested.format == ISO2709:
-        return parse_iso2709(harvested.payload)
-    return parse_marcxml_record(harvested.payload)
-
-
-def parse(harvested: HarvestedRecord, digest: str, items_mapping: dict | None) -> Parsed:
-    """Read and normalise one raw record. Never raises: what cannot be read is a reason."""
-    fallback_id = harvested.local_id or f"sha:{digest[:24]}"
-    if harvested.rejected:
-        return Parsed(fallback_id, reason=harvested.rejected)
-    local_id = harvested.local_id
-    try:
-        if harvested.format == OAI_DC:
-            return Parsed(fallback_id, normalise_dublin_core(harvested.payload))
-        if harvested.format not in (ISO2709, MARCXML):
-            return Parsed(fallback_id, reason=f"format inconnu : {harvested.format}")
-        marc = _marc(harvested)
-        local_id = local_id or marc.control("001").strip()[:255] or fallback_id
-        normalised = normalise(marc)
-        items = item_mapping.read_items(marc, items_mapping) if items_mapping else []
-        return Parsed(local_id, normalised, items)
-    except (MarcError, NormalisationError) as error:
-        return Parsed(local_id or fallback_id, reason=str(error))
-    except Exception as error:  # untrusted bytes: one bad record must not stop the run
-        log.exception("unexpected error reading a record (%s)", type(error).__name__)
-        return Parsed(local_id or fallback_id, reason=f"notice illisible ({type(error).__name__})")
 
 
 class Ingest:
@@ -115,12 +69,35 @@ class Ingest:
             }
         return self._known
 
-    def store(self, batch: list[HarvestedRecord], resume: dict) -> None:
-        """Store ``batch`` and record ``resume`` as the run's checkpoint, atomically."""
+    def to_parse(self, batch: list[HarvestedRecord]) -> list[tuple[int, HarvestedRecord, str]]:
+        """The records of ``batch`` that will need parsing (position, record, checksum): what
+        a parsing process can do ahead while the previous batch is being stored."""
+        todo = []
+        for position, harvested in enumerate(batch):
+            digest = checksum(harvested.payload)
+            if harvested.deleted:
+                continue
+            if (
+                harvested.local_id
+                or harvested.rejected
+                or self.force
+                or digest not in self.known_checksums()
+            ):
+                todo.append((position, harvested, digest))
+        return todo
+
+    def store(
+        self,
+        batch: list[HarvestedRecord],
+        resume: dict,
+        ahead: dict[int, tuple[str, Parsed]] | None = None,
+    ) -> None:
+        """Store ``batch`` and record ``resume`` as the run's checkpoint, atomically.
+        ``ahead``: records already parsed elsewhere, by position in the batch."""
         with transaction.atomic():
             counts: Counter = Counter()
             unknown: Counter = Counter()
-            for part in _without_repeated_ids(self._prepare(batch)):
+            for part in _without_repeated_ids(self._prepare(batch, ahead or {})):
                 self._store_part(part, counts, unknown)
             self.counts = counts
             if self.run is None:
@@ -151,12 +128,12 @@ class Ingest:
 
     # ------------------------------------------------------------------ steps
 
-    def _prepare(self, batch: list[HarvestedRecord]):
+    def _prepare(self, batch: list[HarvestedRecord], ahead: dict[int, tuple[str, Parsed]]):
         """(harvested, checksum, parsed or None, known source pk or None) for each record;
         records of files whose checksum is known are not parsed."""
         prepared = []
-        for harvested in batch:
-            digest = checksum(harvested.payload)
+        for position, harvested in enumerate(batch):
+            digest, parsed_ahead = ahead.get(position) or (checksum(harvested.payload), None)
             if not harvested.local_id and not harvested.rejected and not self.force:
                 known = self.known_checksums().get(digest)
                 if known is not None:
@@ -164,7 +141,7 @@ class Ingest:
                     continue
             parsed = None
             if not harvested.deleted:
-                parsed = parse(harvested, digest, self.mapping)
+                parsed = parsed_ahead or parse(harvested, digest, self.mapping)
             prepared.append((harvested, digest, parsed, None))
         return prepared
 

@@ -2,9 +2,11 @@
 resuming a run whose process died, finishing it, and telling people when it fails."""
 
 import logging
+import multiprocessing
 import os
 import socket
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from catalogue import dedup
 from connectors.base import Checkpoint, ConnectorError
 from connectors.ingest import Ingest, remove_records
 from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus, Schedule
+from connectors.parsing import parse_many
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,8 @@ def harvest_connector(
 
 
 def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
+    """Carry out a claimed run: batch by batch from the driver, each stored with its
+    checkpoint; then :func:`finish_run`. A failure of the source fails the run."""
     connector = run.connector
     settings_ = dict(connector.settings)
     if run.source_file:
@@ -146,21 +151,20 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
     ingest = Ingest(run)
     try:
         if not run.resume.get(DONE):
-            driver = connector.driver_class(settings_)
-            batch = []
-            for entry in driver.harvest(since=run.since, resume=run.resume or None):
-                if isinstance(entry, Checkpoint):
-                    resume = dict(entry.resume)
-                    if entry.done:
-                        resume = {DONE: True, "next_since": entry.next_since}
-                    ingest.store(batch, resume)
-                    batch = []
-                    if progress:
-                        progress(ingest.run)
-                else:
-                    batch.append(entry)
-            if batch:  # a driver that forgot its last checkpoint: nothing is lost
-                ingest.store(batch, {DONE: True, "next_since": ""})
+            with LookAhead(ingest, progress) as pipeline:
+                driver = connector.driver_class(settings_)
+                batch = []
+                for entry in driver.harvest(since=run.since, resume=run.resume or None):
+                    if isinstance(entry, Checkpoint):
+                        resume = dict(entry.resume)
+                        if entry.done:
+                            resume = {DONE: True, "next_since": entry.next_since}
+                        pipeline.push(batch, resume)
+                        batch = []
+                    else:
+                        batch.append(entry)
+                if batch:  # a driver that forgot its last checkpoint: nothing is lost
+                    pipeline.push(batch, {DONE: True, "next_since": ""})
         return finish_run(ingest.run)
     except ConnectorError as error:
         return fail_run(ingest.run, error.message)
@@ -171,6 +175,62 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
             f"Erreur interne ({type(error).__name__}) ; l'équipe technique est prévenue.",
         )
         raise
+
+
+class LookAhead:
+    """Stores batches in order; with ``HARVEST_PARSE_PROCESSES``, a separate process parses
+    and normalises batch N+1 while batch N is written to the database (the two halves of a
+    harvest's work, on two cores). Batches too small to be worth a process are parsed here.
+    """
+
+    MIN_BATCH = 500
+
+    def __init__(self, ingest: Ingest, progress=None):
+        self.ingest, self.progress = ingest, progress
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None:
+                self._flush()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+        return False
+
+    def push(self, batch, resume) -> None:
+        processes = settings.HARVEST_PARSE_PROCESSES
+        if processes and self.pool is None and len(batch) >= self.MIN_BATCH:
+            spawn = multiprocessing.get_context("spawn")  # no inherited database connection
+            self.pool = ProcessPoolExecutor(processes, mp_context=spawn)
+        if self.pool is None:
+            self._flush()
+            self._store(batch, resume, {})
+            return
+        todo = self.ingest.to_parse(batch)
+        future = self.pool.submit(
+            parse_many, [(h, d) for _, h, d in todo], self.ingest.connector.item_mapping
+        )
+        self._flush()
+        self.pending = (batch, resume, future, [(p, d) for p, _, d in todo])
+
+    def _flush(self) -> None:
+        if self.pending is None:
+            return
+        batch, resume, future, positions = self.pending
+        self.pending = None
+        parsed = future.result()
+        ahead = {p: (d, result) for (p, d), result in zip(positions, parsed, strict=True)}
+        self._store(batch, resume, ahead)
+
+    def _store(self, batch, resume, ahead) -> None:
+        self.ingest.store(batch, resume, ahead)
+        if self.progress:
+            self.progress(self.ingest.run)
 
 
 def finish_run(run: HarvestRun) -> HarvestRun:

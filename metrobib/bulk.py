@@ -7,10 +7,31 @@ primary keys are taken from the table's sequence first, so the caller gets them 
 stored is what the ORM would store.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Model
+
+
+def _preparer(field) -> Callable[[Any], Any]:
+    """How a field's Python value goes into COPY. Most values go as they are (psycopg
+    adapts str, int, bool, bytes, dates); JSON is written as text, which COPY parses;
+    other fields are prepared by Django, as an INSERT would."""
+    if isinstance(field, models.JSONField):
+        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
+    if isinstance(
+        field,
+        models.CharField | models.TextField | models.IntegerField | models.BooleanField
+        | models.ForeignKey | models.BinaryField | models.DateTimeField,
+    ):  # fmt: skip
+        return _as_is
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _as_is(value):
+    return value
 
 
 def insert(objects: Sequence[Model]) -> None:
@@ -32,11 +53,10 @@ def insert(objects: Sequence[Model]) -> None:
         )
         for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
             obj.pk = pk
+        prepared = [(f, _preparer(f)) for f in fields]
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objects:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-                )
+                copy.write_row([prepare(f.pre_save(obj, True)) for f, prepare in prepared])
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias

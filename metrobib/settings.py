@@ -154,6 +154,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Harvests: network administrators are e-mailed when a connector fails this many times in a row.
 HARVEST_ALERT_AFTER_FAILURES = int(env_str("HARVEST_ALERT_AFTER_FAILURES", "3"))
+# Processes that parse the next batch of a harvest while the current one is stored
+# (0: parse in the harvesting process). One is enough on two cores.
+HARVEST_PARSE_PROCESSES = int(
+    env_str("HARVEST_PARSE_PROCESSES", "1" if (os.cpu_count() or 1) > 1 else "0")
+)
 # Uploaded export files wait here for the worker (outside MEDIA_ROOT: never served).
 HARVEST_UPLOAD_DIR = Path(env_str("HARVEST_UPLOAD_DIR", str(BASE_DIR / "var" / "harvest")))
 

@@ -15,3 +15,4 @@ TASKS = {
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+HARVEST_PARSE_PROCESSES = 0  # parsed in the test's process; one test turns the pool on

@@ -288,3 +288,46 @@ def test_a_file_holding_an_identifier_twice_keeps_the_first_and_rereads_unchange
         "rejected": 1,
     }
     assert SourceRecord.objects.get(pk=kept.pk).checksum == kept.checksum
+
+
+def _snapshot():
+    works = {}
+    for work_id, local_id in Record.objects.values_list("work_id", "source__local_id"):
+        works.setdefault(work_id, []).append(local_id)
+    return (
+        sorted(sorted(ids) for ids in works.values()),
+        sorted(Record.objects.values_list("source__local_id", "title", "doc_type", "year")),
+        sorted(Item.objects.values_list("record__source__local_id", "barcode")),
+        sorted(SourceRecord.objects.values_list("local_id", "checksum", "rejected_reason")),
+    )
+
+
+def test_parsing_in_a_separate_process_gives_the_same_catalogue(
+    cast, settings, monkeypatch, tmp_path
+):
+    from connectors.services import LookAhead
+
+    path = tmp_path / "export.mrc"
+    path.write_bytes(COTES8.read_bytes() + PRIDE.read_bytes())
+    from connectors import services
+
+    monkeypatch.setattr(LookAhead, "MIN_BATCH", 50)
+    pools = []
+
+    class CountedPool(services.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(services, "ProcessPoolExecutor", CountedPool)
+    results = []
+    for processes in (0, 1):
+        settings.HARVEST_PARSE_PROCESSES = processes
+        connector = file_connector(cast.library_a, path, batch_size=50)
+        run = harvest_connector(connector)
+        assert run.status == RunStatus.COMPLETED, run.error
+        results.append((counts(run), _snapshot()))
+        connector.delete()
+        Work.objects.all().delete()
+    assert len(pools) == 1  # the second harvest parsed in another process
+    assert results[0] == results[1]
