@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -265,7 +266,21 @@ def finish_run(run: HarvestRun) -> HarvestRun:
             **({"next_since": run.next_since} if run.next_since else {}),
         )
     log.info("harvest run %s completed: %s missing=%s", run.pk, run.summary(), run.missing)
+    if run.source_file:
+        forget_older_uploads(run)
     return run
+
+
+def forget_older_uploads(run: HarvestRun) -> None:
+    """Once an uploaded export is harvested, the connector's earlier uploads are deleted:
+    only the last one is kept (it is what "Moissonner maintenant" reads again)."""
+    folder = Path(settings.HARVEST_UPLOAD_DIR) / str(run.connector_id)
+    kept = Path(run.source_file)
+    if kept.parent != folder:
+        return  # a file the library keeps elsewhere (a path setting, --file): not ours
+    for upload in folder.iterdir():
+        if upload != kept and upload.is_file():
+            upload.unlink(missing_ok=True)
 
 
 def fail_run(run: HarvestRun, message: str) -> HarvestRun:

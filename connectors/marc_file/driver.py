@@ -16,7 +16,7 @@ from connectors.base import ISO2709, MARCXML, Checkpoint, ConnectorError, Driver
 from connectors.marc_file.settings import MarcFileSettings
 from connectors.registry import register
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 2000
 _END_TAG = re.compile(rb"</(?:[\w.-]+:)?record>")
 
 

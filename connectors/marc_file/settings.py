@@ -21,7 +21,7 @@ class MarcFileSettings(forms.Form):
         label="Notices par lot",
         min_value=50,
         max_value=10_000,
-        initial=1000,
+        initial=2000,
         required=False,
         help_text="Une moisson interrompue reprend au dernier lot enregistré.",
     )

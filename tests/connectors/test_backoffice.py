@@ -79,6 +79,14 @@ def test_uploading_an_export_harvests_it_and_shows_the_counts(
     page = client.get(url).content.decode()
     assert "Dernières moissons" in page and ">35<" in page
     assert "751072303" in page  # the unknown site code is reported
+    first_upload = connector.runs.get().source_file
+    upload = SimpleUploadedFile("export2.mrc", (DATA / "marc" / "cotes8.mrc").read_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "upload", "file": upload, "complete": "on"})
+    latest = connector.runs.order_by("-pk").first()
+    assert latest.unchanged == 35
+    uploads = list((tmp_path / str(connector.pk)).iterdir())
+    assert [str(u) for u in uploads] == [latest.source_file] != [first_upload]
 
 
 def test_harvest_now_queues_one_run_at_a_time(client, cast, connector, tmp_path):
