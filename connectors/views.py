@@ -129,7 +129,7 @@ def monitoring(request):
             HarvestRun.objects.filter(connector__library=OuterRef("pk"), status=RunStatus.COMPLETED)
             .order_by("-finished_at").values("finished_at")[:1]
         ),
-    ).order_by("name")  # fmt: skip
+    ).order_by("-connector_count", "name")  # fmt: skip
     recent_failures = (
         HarvestRun.objects.filter(status=RunStatus.FAILED)
         .select_related("connector__library")
@@ -142,6 +142,7 @@ def monitoring(request):
             "page_title": "Suivi des catalogues",
             "header_icon": "table",
             "libraries": libraries,
+            "connected": Connector.objects.values("library").distinct().count(),
             "recent_failures": recent_failures,
         },
     )
