@@ -35,6 +35,11 @@ class ConnectorError(Exception):
         self.retryable = retryable
 
 
+class ResumptionLost(ConnectorError):
+    """The source no longer accepts the saved resume point (an expired OAI-PMH token): the
+    harvest must start again from its beginning."""
+
+
 @dataclass(frozen=True)
 class HarvestedRecord:
     """One record as the source gave it.

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalogue import dedup
-from connectors.base import Checkpoint, ConnectorError
+from connectors.base import Checkpoint, ConnectorError, ResumptionLost
 from connectors.ingest import Ingest, remove_records
 from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus, Schedule
 from connectors.parsing import parse_many
@@ -152,20 +152,19 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
     ingest = Ingest(run)
     try:
         if not run.resume.get(DONE):
-            with LookAhead(ingest, progress) as pipeline:
-                driver = connector.driver_class(settings_)
-                batch = []
-                for entry in driver.harvest(since=run.since, resume=run.resume or None):
-                    if isinstance(entry, Checkpoint):
-                        resume = dict(entry.resume)
-                        if entry.done:
-                            resume = {DONE: True, "next_since": entry.next_since}
-                        pipeline.push(batch, resume)
-                        batch = []
-                    else:
-                        batch.append(entry)
-                if batch:  # a driver that forgot its last checkpoint: nothing is lost
-                    pipeline.push(batch, {DONE: True, "next_since": ""})
+            resumed_from = dict(run.resume)
+            try:
+                _harvest_batches(ingest, connector.driver_class(settings_), progress)
+            except ResumptionLost:
+                if not resumed_from:
+                    raise  # lost while harvesting from the start: the source is failing
+                # The source forgot where we were (an expired token while the process was
+                # down): go through it again from the start; what is already stored reads
+                # as unchanged.
+                log.warning("harvest run %s: resume point lost, starting over", run.pk)
+                HarvestRun.objects.filter(pk=run.pk).update(resume={})
+                ingest.run.resume = {}
+                _harvest_batches(ingest, connector.driver_class(settings_), progress)
         return finish_run(ingest.run)
     except ConnectorError as error:
         return fail_run(ingest.run, error.message)
@@ -176,6 +175,23 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
             f"Erreur interne ({type(error).__name__}) ; l'équipe technique est prévenue.",
         )
         raise
+
+
+def _harvest_batches(ingest: Ingest, driver, progress) -> None:
+    run = ingest.run
+    with LookAhead(ingest, progress) as pipeline:
+        batch = []
+        for entry in driver.harvest(since=run.since, resume=run.resume or None):
+            if isinstance(entry, Checkpoint):
+                resume = dict(entry.resume)
+                if entry.done:
+                    resume = {DONE: True, "next_since": entry.next_since}
+                pipeline.push(batch, resume)
+                batch = []
+            else:
+                batch.append(entry)
+        if batch:  # a driver that forgot its last checkpoint: nothing is lost
+            pipeline.push(batch, {DONE: True, "next_since": ""})
 
 
 class LookAhead:

@@ -26,6 +26,7 @@ from connectors.base import (
     ConnectorError,
     Driver,
     HarvestedRecord,
+    ResumptionLost,
 )
 from connectors.http import HttpClient
 from connectors.oai_pmh.settings import OaiPmhSettings
@@ -175,7 +176,7 @@ def _request(
     code, message = next((c, m) for c, m in errors if c != "noRecordsMatch")
     detail = f" (« {message} »)" if message else ""
     if code == "badResumptionToken":
-        raise ConnectorError(
+        raise ResumptionLost(
             "L'entrepôt n'accepte plus le jeton de reprise (badResumptionToken)"
             f"{detail} : la moisson doit reprendre depuis le début."
         )

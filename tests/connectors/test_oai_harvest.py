@@ -87,3 +87,25 @@ def test_an_expired_resumption_token_fails_the_run_with_a_clear_message(cast, oa
     assert run.read > 0  # the pages read before the error are kept
     connector.refresh_from_db()
     assert connector.consecutive_failures == 1
+
+
+def test_a_run_resumed_with_an_expired_token_starts_over_and_completes(connector, oai_server):
+    from connectors.models import HarvestRun
+
+    # A run killed after its first page, resumed once the repository forgot the token.
+    run = HarvestRun.objects.create(
+        connector=connector,
+        status=RunStatus.RUNNING,
+        full=True,
+        worker="elsewhere:1",
+        resume={"token": "expired-token", "since": "", "until": "2024-03-01T10:00:00Z"},
+    )
+    oai_server.route(
+        "sickle_badResumptionToken.xml", verb="ListRecords", resumptionToken="expired-token"
+    )
+    HarvestRun.objects.filter(pk=run.pk).update(heartbeat_at=None)  # its process is gone
+    finished = harvest_connector(connector)
+    assert finished.pk == run.pk
+    assert finished.status == RunStatus.COMPLETED, finished.error
+    assert finished.read == 11  # the whole repository, read again from the start
+    assert Record.objects.filter(library=connector.library).count() == finished.created
