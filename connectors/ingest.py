@@ -21,6 +21,7 @@ from connectors.base import HarvestedRecord
 from connectors.models import HarvestRun, SourceRecord
 from connectors.parsing import Parsed, checksum, parse
 from metrobib.bulk import insert as bulk_insert
+from metrobib.bulk import insert_rows as bulk_insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ RECORD_FIELDS = [
     "place", "year", "isbns", "eans", "issns", "language", "doc_type", "audience",
     "subjects", "summary", "series", "contents", "warnings",
 ]  # fmt: skip
+KEY_COLUMNS = ("record_id", "key")
+ITEM_COLUMNS = (
+    "record_id", "library_id", "site_id", "site_code", "barcode", "call_number", "section",
+    "status", "loan_category", "available",
+)  # fmt: skip
 SOURCE_FIELDS = [
     "format", "payload", "checksum", "datestamp", "deleted", "rejected_reason",
     "last_seen_at", "last_run",
@@ -291,27 +297,27 @@ class Ingest:
         Record.objects.bulk_update([r for t, r, _p in records if t[0] == "r"], RECORD_FIELDS)
         keys, items = [], []
         for token, record, parsed in records:
-            keys += [RecordKey(record_id=record.pk, key=key) for key in entries[token][1]]
+            keys += [(record.pk, key) for key in entries[token][1]]
             for item in parsed.items:
                 site_id = self.site_ids.get(item.site_code)
                 if site_id is None:
                     unknown[item.site_code or "(sans code)"] += 1
                 items.append(
-                    Item(
-                        record_id=record.pk,
-                        library_id=self.library_id,
-                        site_id=site_id,
-                        site_code=item.site_code[:40],
-                        barcode=item.barcode[:64],
-                        call_number=item.call_number[:120],
-                        section=item.section[:120],
-                        status=item.status[:120],
-                        loan_category=item.loan_category[:64],
-                        available=item.available,
+                    (
+                        record.pk,
+                        self.library_id,
+                        site_id,
+                        item.site_code[:40],
+                        item.barcode[:64],
+                        item.call_number[:120],
+                        item.section[:120],
+                        item.status[:120],
+                        item.loan_category[:64],
+                        item.available,
                     )  # fmt: skip
                 )
-        bulk_insert(keys)
-        bulk_insert(items)
+        bulk_insert_rows(RecordKey, KEY_COLUMNS, keys)
+        bulk_insert_rows(Item, ITEM_COLUMNS, items)
         dedup.settle(touched, changed=old_ids, left_works=left_works)
 
 

@@ -60,3 +60,23 @@ def insert(objects: Sequence[Model]) -> None:
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert plain rows (values for ``columns``, field names whose values need no
+    preparation: text, numbers, booleans, foreign keys) without making model instances;
+    the primary key comes from the table's default."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
+        return
+    meta = model._meta
+    names = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in columns)
+    table = connection.ops.quote_name(meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)

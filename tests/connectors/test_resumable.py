@@ -25,8 +25,9 @@ HARNESS = Path(__file__).with_name("kill_harness.py")
 ROOT = HARNESS.parents[2]
 SEED = 20261125
 SOURCES = ["marc/cotes8.mrc", "marc/pride-and-prejudice-with-many-errors.mrc", "marc/cotesD.mrc"]
-# Batches of 50 over 438 records: 9 batches. (stage, call number) pairs are drawn below.
-STAGE_CALLS = {"parse": 400, "batch": 380, "insert": 30, "dedup": 8, "refresh": 8}
+# Batches of 50 over 438 records: 9 batches, each inserting sources then records (2 calls
+# of bulk_insert). (stage, call number) pairs are drawn below.
+STAGE_CALLS = {"parse": 400, "batch": 380, "insert": 18, "dedup": 8, "refresh": 8}
 
 
 def scenarios() -> list[tuple[str, int]]:
