@@ -24,9 +24,10 @@ import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Min
 
+from catalogue.models import Record, RecordKey, Work
 from catalogue.records import NormalisedRecord
 
 # Leading articles dropped from titles (French first, then the languages libraries hold most).
@@ -187,7 +188,6 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
     oldest (their records moved, the others deleted); entries matching nothing get new
     works (created here, in one query). Returns each entry's work and the works whose
     membership changed, to refresh. (An entry's own saved keys lead to its own work only.)"""
-    from catalogue.models import Record, RecordKey, Work
 
     if not entries:
         return {}, set()
@@ -202,7 +202,7 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
                 union.union(by_key[key], token)
             else:
                 by_key[key] = token
-    for key, work_id in _chunked_matches(RecordKey, set(by_key)):
+    for key, work_id in _matching_works(set(by_key)):
         if work_id is not None:
             union.union(by_key[key], ("w", work_id))
     assignment: dict[Hashable, int] = {}
@@ -239,13 +239,13 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
     return assignment, touched - gone
 
 
-def _chunked_matches(model, keys: set[str], size: int = 2000) -> Iterable[tuple[str, int]]:
+def _matching_works(keys: set[str], size: int = 2000) -> Iterable[tuple[str, int]]:
     """(key, work) pairs of saved records holding these keys: one row per work, however
     many libraries hold it (a popular title's key is shared by dozens of records)."""
     keys = sorted(keys)
     for start in range(0, len(keys), size):
         yield from (
-            model.objects.filter(key__in=keys[start : start + size])
+            RecordKey.objects.filter(key__in=keys[start : start + size])
             .values_list("key", "record__work_id")
             .order_by()
             .distinct()
@@ -256,7 +256,6 @@ def split_works(work_ids: Iterable[int]) -> set[int]:
     """Re-check works whose records changed or left: a work whose records no longer share
     keys is split (the part holding its oldest record keeps the id); an empty work is
     deleted. Returns the works to refresh."""
-    from catalogue.models import Record, RecordKey, Work
 
     work_ids = set(work_ids)
     if not work_ids:
@@ -293,7 +292,6 @@ def refresh_works(work_ids: Iterable[int]) -> None:
     """Copy each work's description from its oldest record; count records and libraries;
     delete works left empty. Per thousand works: one pass over their records to aggregate,
     one read of their first records, one batch of updates."""
-    from catalogue.models import Record, Work
 
     work_ids = sorted(set(work_ids))
     for start in range(0, len(work_ids), 1000):
@@ -334,33 +332,11 @@ def refresh_works(work_ids: Iterable[int]) -> None:
             cursor.executemany(sql, rows)
 
 
-@transaction.atomic
-def regroup(
-    record_keys_by_id: dict[int, list[str]],
-    *,
-    changed: Iterable[int] = (),
-    left_works: Iterable[int] = (),
-) -> None:
-    """For records already saved with their keys (``changed``: those that existed before,
-    whose keys may have changed) or removed (their works in ``left_works``): put records
-    in works, split works that no longer hold together, refresh what moved."""
-    from catalogue.models import Record
-
-    current = dict(Record.objects.filter(pk__in=record_keys_by_id).values_list("pk", "work_id"))
-    entries = {("r", pk): (current[pk], keys) for pk, keys in record_keys_by_id.items()}
-    assignment, touched = assign_works(entries)
-    by_work: dict[int, list[int]] = {}
-    for (_r, pk), work_id in assignment.items():
-        if current[pk] != work_id:
-            by_work.setdefault(work_id, []).append(pk)
-    for work_id, pks in by_work.items():
-        Record.objects.filter(pk__in=pks).update(work_id=work_id)
-    settle(touched, changed=changed, left_works=left_works)
-
-
-def settle(touched: set[int], *, changed: Iterable[int] = (), left_works: Iterable[int] = ()):
-    """After assignment: split the works that lost or changed records, refresh the rest."""
-    from catalogue.models import Record
+def settle(touched: Iterable[int], *, changed: Iterable[int] = (), left_works: Iterable[int] = ()):
+    """After records were assigned (``touched``: the works :func:`assign_works` changed;
+    ``changed``: records that existed before, whose keys may have changed) or removed
+    (the works they left): split the works that no longer hold together, refresh the rest.
+    """
 
     changed = list(changed)
     recheck = set(left_works)

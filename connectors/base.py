@@ -81,6 +81,7 @@ class Driver:
     capabilities: ClassVar[frozenset[str]] = frozenset()
     settings_form: ClassVar[type[forms.Form]] = forms.Form
     incremental: ClassVar[bool] = False  # whether harvest(since=...) returns only changes
+    takes_uploads: ClassVar[bool] = False  # whether staff give it export files to read
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         self.settings = dict(settings or {})
@@ -102,6 +103,16 @@ class Driver:
             ]
             raise ConnectorError("Réglages invalides : " + " ; ".join(problems))
         return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+
+    @classmethod
+    def runs_unattended(cls, settings: Mapping[str, Any]) -> bool:
+        """Whether these settings are enough to harvest (on a schedule, say), without a
+        file being given."""
+        return True
+
+    def estimate_total(self) -> int | None:
+        """How many records a harvest will read, when the driver can tell cheaply."""
+        return None
 
     def harvest(
         self, *, since: str = "", resume: Mapping[str, Any] | None = None

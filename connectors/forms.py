@@ -5,7 +5,7 @@ from wagtail.admin.panels import Panel
 
 from accounts.viewsets import LibraryScopedForm
 from connectors import mapping, registry
-from connectors.base import ConnectorError
+from connectors.models import Schedule
 from network.permissions import library_policy, site_policy
 
 SETTING_PREFIX = "setting_"
@@ -42,23 +42,19 @@ class ConnectorForm(LibraryScopedForm):
                 self.initial[SETTING_PREFIX + name] = self.instance.settings[name]
 
     def clean(self):
+        # The settings fields are already the driver's own (cleaned by them); the model's
+        # clean() validates them as a whole and reports an unknown driver.
         cleaned = super().clean()
-        if not hasattr(self, "driver_class"):
-            raise forms.ValidationError("Type de connecteur inconnu.")
-        raw = {
+        self.instance.settings = {
             name[len(SETTING_PREFIX) :]: value
             for name, value in cleaned.items()
             if name.startswith(SETTING_PREFIX) and value not in (None, "")
         }
-        try:
-            self.instance.settings = self.driver_class.validate_settings(raw)
-        except ConnectorError as error:
-            raise forms.ValidationError(error.message) from None
-        self.instance.driver = self.driver_name
+        driver = getattr(self, "driver_class", None)
         if (
-            self.driver_name == "marc_file"
-            and not self.instance.settings.get("path")
-            and cleaned.get("schedule") not in (None, "manual")
+            driver is not None
+            and not driver.runs_unattended(self.instance.settings)
+            and cleaned.get("schedule") not in (None, Schedule.MANUAL)
         ):
             self.add_error(
                 "schedule",

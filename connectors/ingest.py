@@ -75,31 +75,34 @@ class Ingest:
             }
         return self._known
 
-    def to_parse(self, batch: list[HarvestedRecord]) -> list[tuple[int, HarvestedRecord, str]]:
-        """The records of ``batch`` that will need parsing (position, record, checksum): what
-        a parsing process can do ahead while the previous batch is being stored."""
-        todo = []
-        for position, harvested in enumerate(batch):
-            digest = checksum(harvested.payload)
-            if harvested.deleted:
-                continue
-            if (
-                harvested.local_id
-                or harvested.rejected
-                or self.force
-                or digest not in self.known_checksums()
-            ):
-                todo.append((position, harvested, digest))
-        return todo
+    def _by_checksum(self, harvested: HarvestedRecord) -> bool:
+        """Whether this record is recognised by its bytes alone: a file's record, whose
+        identifier is only known once parsed (a protocol gives identifiers up front)."""
+        return not (harvested.local_id or harvested.rejected or self.force)
+
+    def to_parse(self, batch: list[HarvestedRecord]) -> tuple[list[str], list[int]]:
+        """The checksums of ``batch`` and the positions of the records that will need
+        parsing: what a parsing process can do ahead while the previous batch is stored."""
+        digests = [checksum(harvested.payload) for harvested in batch]
+        known = self.known_checksums() if any(map(self._by_checksum, batch)) else {}
+        todo = [
+            position
+            for position, (harvested, digest) in enumerate(zip(batch, digests, strict=True))
+            if not harvested.deleted and not (self._by_checksum(harvested) and digest in known)
+        ]
+        return digests, todo
 
     def store(
         self,
         batch: list[HarvestedRecord],
         resume: dict,
-        ahead: dict[int, tuple[str, Parsed]] | None = None,
-    ) -> None:
-        """Store ``batch`` and record ``resume`` as the run's checkpoint, atomically.
-        ``ahead``: records already parsed elsewhere, by position in the batch."""
+        *,
+        digests: list[str] | None = None,
+        parsed: dict[int, Parsed] | None = None,
+    ) -> Counter:
+        """Store ``batch`` and record ``resume`` as the run's checkpoint, atomically; return
+        this batch's counts. ``digests``, ``parsed``: checksums of the batch and records
+        already parsed elsewhere (by position), from :meth:`to_parse`."""
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # A batch commits with its checkpoint, so losing the last commits to a crash
@@ -109,11 +112,11 @@ class Ingest:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             counts: Counter = Counter()
             unknown: Counter = Counter()
-            for part in _without_repeated_ids(self._prepare(batch, ahead or {})):
+            prepared = self._prepare(batch, digests or [], parsed or {})
+            for part in _without_repeated_ids(prepared):
                 self._store_part(part, counts, unknown)
-            self.counts = counts
             if self.run is None:
-                return
+                return counts
             run = HarvestRun.objects.select_for_update().get(pk=self.run.pk)
             for name in ("created", "updated", "unchanged", "deleted", "rejected"):
                 setattr(run, name, getattr(run, name) + counts[name])
@@ -137,23 +140,24 @@ class Ingest:
                 ]  # fmt: skip
             )
             self.run = run
+        return counts
 
     # ------------------------------------------------------------------ steps
 
-    def _prepare(self, batch: list[HarvestedRecord], ahead: dict[int, tuple[str, Parsed]]):
+    def _prepare(self, batch, digests: list[str], ahead: dict[int, Parsed]):
         """(harvested, checksum, parsed or None, known source pk or None) for each record;
         records of files whose checksum is known are not parsed."""
         prepared = []
         for position, harvested in enumerate(batch):
-            digest, parsed_ahead = ahead.get(position) or (checksum(harvested.payload), None)
-            if not harvested.local_id and not harvested.rejected and not self.force:
+            digest = digests[position] if digests else checksum(harvested.payload)
+            if self._by_checksum(harvested):
                 known = self.known_checksums().get(digest)
                 if known is not None:
                     prepared.append((harvested, digest, None, known))
                     continue
             parsed = None
             if not harvested.deleted:
-                parsed = parsed_ahead or parse(harvested, digest, self.mapping)
+                parsed = ahead.get(position) or parse(harvested, digest, self.mapping)
             prepared.append((harvested, digest, parsed, None))
         return prepared
 
@@ -178,7 +182,7 @@ class Ingest:
         to_create: list[SourceRecord] = []
         to_update: list[SourceRecord] = []
         tombstones: list[SourceRecord] = []
-        described: list[tuple[SourceRecord, Parsed, bool]] = []  # (source, parsed, existed)
+        described: list[tuple[SourceRecord, Parsed]] = []
         removed_sources: list[int] = []
         for local_id, (harvested, digest, parsed) in by_local.items():
             source = existing.get(local_id)
@@ -244,7 +248,7 @@ class Ingest:
                 counts["rejected"] += 1
             else:
                 counts[outcome] += 1
-                described.append((source, parsed, outcome == "updated"))
+                described.append((source, parsed))
         bulk_insert(to_create)
         SourceRecord.objects.bulk_update(to_update, SOURCE_FIELDS)
         SourceRecord.objects.bulk_update(
@@ -273,7 +277,7 @@ class Ingest:
         current = {
             source_id: (pk, work_id)
             for pk, source_id, work_id in Record.objects.filter(
-                source_id__in=[source.pk for source, _p, _e in described]
+                source_id__in=[source.pk for source, _parsed in described]
             ).values_list("pk", "source_id", "work_id")
         }
         old_ids = [pk for pk, _work in current.values()]
@@ -281,7 +285,7 @@ class Ingest:
             RecordKey.objects.filter(record_id__in=old_ids).delete()
             Item.objects.filter(record_id__in=old_ids).delete()
         entries, records = {}, []
-        for position, (source, parsed, _existed) in enumerate(described):
+        for position, (source, parsed) in enumerate(described):
             record = record_from(parsed.record, source_id=source.pk, library_id=self.library_id)
             if source.pk in current:
                 record.pk, work_id = current[source.pk]

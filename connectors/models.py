@@ -170,10 +170,13 @@ class HarvestRun(models.Model):
         return f"{self.connector} — {self.created_at:%d/%m/%Y %H:%M}"
 
     def summary(self) -> str:
-        return (
+        """``read=N created=N updated=N unchanged=N deleted=N rejected=N``, and
+        ``missing=N`` when a complete source dropped records."""
+        line = (
             f"read={self.read} created={self.created} updated={self.updated} "
             f"unchanged={self.unchanged} deleted={self.deleted} rejected={self.rejected}"
         )
+        return f"{line} missing={self.missing}" if self.missing else line
 
 
 class SourceRecord(models.Model):

@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
@@ -13,13 +14,20 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max
 from django.utils import timezone
 
 from catalogue import dedup
-from connectors.base import Checkpoint, ConnectorError, ResumptionLost
+from connectors.base import Checkpoint, ConnectorError, Driver, HarvestedRecord, ResumptionLost
 from connectors.ingest import Ingest, remove_records
-from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus, Schedule
+from connectors.models import (
+    ACTIVE_STATUSES,
+    Connector,
+    HarvestRun,
+    RunStatus,
+    Schedule,
+    SourceRecord,
+)
 from connectors.parsing import parse_many
 
 log = logging.getLogger(__name__)
@@ -57,10 +65,12 @@ def request_harvest(
     actor=None,
     full: bool = False,
     source_file: str = "",
-    removes_missing: bool = True,
+    removes_missing: bool | None = None,
 ):
-    """Queue a harvest for the worker ("Moissonner maintenant"). Raises
-    :class:`HarvestError` when one is already queued or running."""
+    """Queue a harvest for the worker ("Moissonner maintenant"). ``removes_missing``:
+    whether records absent from a complete harvest leave the catalogue (by default, as
+    the connector says). Raises :class:`HarvestError` when one is already queued or
+    running."""
     from connectors.tasks import run_harvest_task
 
     try:
@@ -69,7 +79,9 @@ def request_harvest(
                 connector=connector,
                 full=full,
                 source_file=source_file,
-                removes_missing=removes_missing,
+                removes_missing=(
+                    _source_is_complete(connector) if removes_missing is None else removes_missing
+                ),
                 status=RunStatus.QUEUED,
             )
     except IntegrityError:
@@ -102,7 +114,10 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
             log.warning("resuming interrupted harvest run %s", active.pk)
         elif active is None:
             active = HarvestRun(
-                connector=connector, full=full, source_file=source_file or last_file(connector)
+                connector=connector,
+                full=full,
+                source_file=source_file or last_file(connector),
+                removes_missing=_source_is_complete(connector),
             )
         else:  # queued by the back-office or the scheduler
             active.full = active.full or full
@@ -121,12 +136,49 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
         return active
 
 
+def _source_is_complete(connector: Connector) -> bool:
+    # A file connector's setting "the file holds the whole catalogue"; other sources are.
+    return connector.settings.get("complete", True) is not False
+
+
 def last_file(connector: Connector) -> str:
     """A file connector without a path of its own reads its last uploaded file again."""
-    if connector.driver != "marc_file" or connector.settings.get("path"):
+    driver = connector.driver_class
+    if not driver.takes_uploads or driver.runs_unattended(connector.settings):
         return ""
     last = connector.runs.exclude(source_file="").order_by("-created_at").first()
     return last.source_file if last else ""
+
+
+def driver_for(connector: Connector, source_file: str = "") -> Driver:
+    """The connector's driver, reading ``source_file`` (an uploaded export) if given."""
+    settings_ = dict(connector.settings)
+    if source_file:
+        settings_["path"] = source_file
+    return connector.driver_class(settings_)
+
+
+def harvest_upload(connector: Connector, upload, *, actor=None, complete: bool = True):
+    """Keep an uploaded export (outside the served media) and queue its harvest."""
+    folder = Path(settings.HARVEST_UPLOAD_DIR) / str(connector.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix[:10]}"
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return request_harvest(
+        connector, actor=actor, full=True, source_file=str(target), removes_missing=complete
+    )
+
+
+def file_connector(library) -> Connector:
+    """The library's connector for export files, created (on demand only) if it has none."""
+    connector = library.connectors.filter(driver="marc_file").order_by("pk").first()
+    if connector is None:
+        connector = Connector.objects.create(
+            library=library, name="Export MARC", driver="marc_file", schedule=Schedule.MANUAL
+        )
+    return connector
 
 
 def harvest_connector(
@@ -146,15 +198,12 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
     """Carry out a claimed run: batch by batch from the driver, each stored with its
     checkpoint; then :func:`finish_run`. A failure of the source fails the run."""
     connector = run.connector
-    settings_ = dict(connector.settings)
-    if run.source_file:
-        settings_["path"] = run.source_file
     ingest = Ingest(run)
     try:
         if not run.resume.get(DONE):
             resumed_from = dict(run.resume)
             try:
-                _harvest_batches(ingest, connector.driver_class(settings_), progress)
+                _harvest_batches(ingest, driver_for(connector, run.source_file), progress)
             except ResumptionLost:
                 if not resumed_from:
                     raise  # lost while harvesting from the start: the source is failing
@@ -164,7 +213,7 @@ def execute_run(run: HarvestRun, *, progress=None) -> HarvestRun:
                 log.warning("harvest run %s: resume point lost, starting over", run.pk)
                 HarvestRun.objects.filter(pk=run.pk).update(resume={})
                 ingest.run.resume = {}
-                _harvest_batches(ingest, connector.driver_class(settings_), progress)
+                _harvest_batches(ingest, driver_for(connector, run.source_file), progress)
         return finish_run(ingest.run)
     except ConnectorError as error:
         return fail_run(ingest.run, error.message)
@@ -226,26 +275,25 @@ class LookAhead:
             self.pool = ProcessPoolExecutor(processes, mp_context=spawn)
         if self.pool is None:
             self._flush()
-            self._store(batch, resume, {})
+            self._store(batch, resume)
             return
-        todo = self.ingest.to_parse(batch)
+        digests, todo = self.ingest.to_parse(batch)
         future = self.pool.submit(
-            parse_many, [(h, d) for _, h, d in todo], self.ingest.connector.item_mapping
+            parse_many, [(batch[p], digests[p]) for p in todo], self.ingest.connector.item_mapping
         )
         self._flush()
-        self.pending = (batch, resume, future, [(p, d) for p, _, d in todo])
+        self.pending = (batch, resume, digests, todo, future)
 
     def _flush(self) -> None:
         if self.pending is None:
             return
-        batch, resume, future, positions = self.pending
+        batch, resume, digests, todo, future = self.pending
         self.pending = None
-        parsed = future.result()
-        ahead = {p: (d, result) for (p, d), result in zip(positions, parsed, strict=True)}
-        self._store(batch, resume, ahead)
+        parsed = dict(zip(todo, future.result(), strict=True))
+        self._store(batch, resume, digests=digests, parsed=parsed)
 
-    def _store(self, batch, resume, ahead) -> None:
-        self.ingest.store(batch, resume, ahead)
+    def _store(self, batch, resume, **ahead) -> None:
+        self.ingest.store(batch, resume, **ahead)
         if self.progress:
             self.progress(self.ingest.run)
 
@@ -253,14 +301,9 @@ class LookAhead:
 def finish_run(run: HarvestRun) -> HarvestRun:
     """Remove what a complete harvest did not see, then mark the run completed."""
     connector = run.connector
-    complete_source = (
-        run.full and run.removes_missing and connector.settings.get("complete", True) is not False
-    )
     with transaction.atomic():
         run = HarvestRun.objects.select_for_update().get(pk=run.pk)
-        if complete_source:
-            from connectors.models import SourceRecord
-
+        if run.full and run.removes_missing:
             absent = SourceRecord.objects.filter(connector=connector, deleted=False).exclude(
                 last_run=run
             )
@@ -271,7 +314,7 @@ def finish_run(run: HarvestRun) -> HarvestRun:
                 chunk = ids[start : start + 2000]
                 left = remove_records(chunk)
                 SourceRecord.objects.filter(pk__in=chunk).update(deleted=True)
-                dedup.regroup({}, left_works=left)
+                dedup.settle((), left_works=left)
             run.missing = len(ids)
         run.status = RunStatus.COMPLETED
         run.finished_at = timezone.now()
@@ -281,7 +324,7 @@ def finish_run(run: HarvestRun) -> HarvestRun:
             consecutive_failures=0,
             **({"next_since": run.next_since} if run.next_since else {}),
         )
-    log.info("harvest run %s completed: %s missing=%s", run.pk, run.summary(), run.missing)
+    log.info("harvest run %s completed: %s", run.pk, run.summary())
     if run.source_file:
         forget_older_uploads(run)
     return run
@@ -342,9 +385,7 @@ def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
 def can_harvest_on_its_own(connector: Connector) -> bool:
     """Whether a harvest can run without a file being given (a file connector needs a
     path of its own or a file uploaded before)."""
-    if connector.driver != "marc_file":
-        return True
-    return bool(connector.settings.get("path") or last_file(connector))
+    return connector.driver_class.runs_unattended(connector.settings) or bool(last_file(connector))
 
 
 def due_connectors(now=None) -> list[Connector]:
@@ -355,25 +396,29 @@ def due_connectors(now=None) -> list[Connector]:
         Schedule.DAILY: timedelta(days=1),
         Schedule.WEEKLY: timedelta(days=7),
     }
-    due = []
-    connectors = Connector.objects.filter(enabled=True).exclude(schedule=Schedule.MANUAL)
-    for connector in connectors.exclude(runs__status__in=ACTIVE_STATUSES).distinct():
-        if not connector.driver_class.supports("harvest") or not can_harvest_on_its_own(connector):
-            continue
-        last = connector.runs.filter(~Q(status=RunStatus.QUEUED)).order_by("-created_at").first()
+    connectors = (
+        Connector.objects.filter(enabled=True)
+        .exclude(schedule=Schedule.MANUAL)
+        .exclude(runs__status__in=ACTIVE_STATUSES)
+        .annotate(last_run_at=Max("runs__created_at"))
+    )
+    return [
+        connector
+        for connector in connectors
+        if connector.driver_class.supports("harvest")
+        and can_harvest_on_its_own(connector)
         # Slightly less than the period, so a nightly cron at a fixed hour never skips a day.
-        if last is None or now - last.created_at >= periods[connector.schedule] * 0.9:
-            due.append(connector)
-    return due
+        and (
+            connector.last_run_at is None
+            or now - connector.last_run_at >= periods[connector.schedule] * 0.9
+        )
+    ]
 
 
 def renormalize(connector: Connector, *, progress: Callable[[int], None] | None = None) -> dict:
     """Describe again every record of ``connector`` from the raw records already held
     (after the normalisation rules or the item mapping changed), without harvesting.
     Returns the counts (updated, rejected). Runs in batches; safe to interrupt and rerun."""
-    from connectors.base import HarvestedRecord
-    from connectors.models import SourceRecord
-
     ingest = Ingest(None, connector=connector, force=True)
     totals = {"updated": 0, "rejected": 0, "created": 0}
     ids = list(
@@ -392,9 +437,9 @@ def renormalize(connector: Connector, *, progress: Callable[[int], None] | None 
             )
             for row in rows
         ]
-        ingest.store(batch, {})
+        counts = ingest.store(batch, {})
         for name in totals:
-            totals[name] += ingest.counts[name]
+            totals[name] += counts[name]
         if progress:
             progress(len(batch))
     # A record described for the first time (it was rejected before) counts as updated.

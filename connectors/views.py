@@ -1,10 +1,6 @@
 """Back-office pages that are not lists: a connector's harvest page, the raw record
 download from the quarantine, and the network's catalogue monitoring."""
 
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
@@ -16,9 +12,14 @@ from django.views.decorators.http import require_http_methods
 
 from catalogue.models import Record
 from connectors.forms import UploadForm
-from connectors.models import Connector, HarvestRun, RunStatus
+from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus
 from connectors.permissions import connector_policy, quarantine_policy
-from connectors.services import HarvestError, can_harvest_on_its_own, request_harvest
+from connectors.services import (
+    HarvestError,
+    can_harvest_on_its_own,
+    harvest_upload,
+    request_harvest,
+)
 from network.models import Library
 
 
@@ -34,7 +35,7 @@ def harvest_page(request, pk):
     may_harvest = connector_policy.user_has_permission_for_instance(
         request.user, "change", connector
     )
-    takes_files = connector.driver == "marc_file"
+    takes_files = connector.driver_class.takes_uploads
     can_harvest_now = can_harvest_on_its_own(connector)
     upload = UploadForm()
     if request.method == "POST":
@@ -43,12 +44,11 @@ def harvest_page(request, pk):
         if request.POST.get("action") == "upload" and takes_files:
             upload = UploadForm(request.POST, request.FILES)
             if upload.is_valid():
-                stored = _store_upload(connector.pk, upload.cleaned_data["file"])
-                _request(request, connector, source_file=str(stored), full=True,
-                         removes_missing=upload.cleaned_data["complete"])  # fmt: skip
+                data = upload.cleaned_data
+                _queue(request, harvest_upload, connector, data["file"], complete=data["complete"])
                 return redirect("connectors_harvest", pk=connector.pk)
         elif request.POST.get("action") == "harvest" and can_harvest_now:
-            _request(request, connector, full=request.POST.get("full") == "1")
+            _queue(request, request_harvest, connector, full=request.POST.get("full") == "1")
             return redirect("connectors_harvest", pk=connector.pk)
     runs = connector.runs.all()[:20]
     return TemplateResponse(
@@ -60,9 +60,7 @@ def harvest_page(request, pk):
             "header_icon": "history",
             "connector": connector,
             "runs": runs,
-            "active": connector.runs.filter(
-                status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-            ).first(),
+            "active": connector.runs.filter(status__in=ACTIVE_STATUSES).first(),
             "may_harvest": may_harvest,
             "can_harvest_now": can_harvest_now,
             "takes_files": takes_files,
@@ -73,23 +71,13 @@ def harvest_page(request, pk):
     )
 
 
-def _request(request, connector, **options):
+def _queue(request, service, *args, **options):
     try:
-        request_harvest(connector, actor=request.user, **options)
+        service(*args, actor=request.user, **options)
     except HarvestError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "Moisson demandée : elle commence dans quelques instants.")
-
-
-def _store_upload(connector_id: int, upload) -> Path:
-    folder = Path(settings.HARVEST_UPLOAD_DIR) / str(connector_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix[:10]}"
-    with open(target, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return target
 
 
 def download_record(request, pk):

@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 
 from connectors.base import Checkpoint, HarvestedRecord
-from connectors.marc_file.driver import MarcFileDriver
+from connectors.marc_file.driver import MarcFileDriver, count_records
 from connectors.registry import register
 
 DEMO_FILES = {
@@ -34,10 +34,20 @@ class DemoDriver(MarcFileDriver):
     name = "demo"
     label = "Démonstration (sans serveur)"
     settings_form = DemoSettings
+    takes_uploads = False
+
+    @classmethod
+    def runs_unattended(cls, settings: Mapping[str, Any]) -> bool:
+        return True
+
+    def _path(self) -> str:
+        export = self.settings.get("export") or "unimarc"
+        return str(Path(settings.BASE_DIR) / "demo" / DEMO_FILES[export])
+
+    def estimate_total(self) -> int | None:
+        return count_records(self._path())
 
     def harvest(
         self, *, since: str = "", resume: Mapping[str, Any] | None = None
     ) -> Iterator[HarvestedRecord | Checkpoint]:
-        export = self.settings.get("export") or "unimarc"
-        path = Path(settings.BASE_DIR) / "demo" / DEMO_FILES[export]
-        return MarcFileDriver({"path": str(path)}).harvest(resume=resume)
+        return MarcFileDriver({"path": self._path()}).harvest(resume=resume)

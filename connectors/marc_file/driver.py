@@ -35,6 +35,14 @@ class MarcFileDriver(Driver):
     label = "Fichier d'export MARC (ISO 2709 ou MARCXML)"
     capabilities = frozenset({"harvest"})
     settings_form = MarcFileSettings
+    takes_uploads = True
+
+    @classmethod
+    def runs_unattended(cls, settings: Mapping[str, Any]) -> bool:
+        return bool(settings.get("path"))
+
+    def estimate_total(self) -> int | None:
+        return count_records(self.settings.get("path") or "")
 
     def harvest(
         self, *, since: str = "", resume: Mapping[str, Any] | None = None

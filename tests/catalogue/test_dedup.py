@@ -66,11 +66,14 @@ def store(cast):
             connector=connector, local_id=str(next(counter)), format="iso2709", payload=b"",
             checksum="x", last_seen_at=timezone.now(),
         )  # fmt: skip
-        record = record_from(normalised, source_id=source.pk, library_id=library.pk)
-        record.save()
+        # As the ingest does: the work is decided, then the record and its keys written.
         keys = dedup.record_keys(normalised)
+        assignment, touched = dedup.assign_works({("n", 0): (None, keys)})
+        record = record_from(normalised, source_id=source.pk, library_id=library.pk)
+        record.work_id = assignment[("n", 0)]
+        record.save()
         RecordKey.objects.bulk_create([RecordKey(record=record, key=k) for k in keys])
-        dedup.regroup({record.pk: keys})
+        dedup.settle(touched)
         record.refresh_from_db()
         return record
 
@@ -115,7 +118,7 @@ def test_removing_the_bridge_splits_the_work_and_keeps_the_oldest_id(store):
     kept = a.work_id
     left = {bridge.work_id}
     bridge.delete()
-    dedup.regroup({}, left_works=left)
+    dedup.settle((), left_works=left)
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.work_id == kept
@@ -128,7 +131,7 @@ def test_removing_the_last_record_removes_the_work(store):
     a = store(edition("Zazie dans le métro", "Queneau, Raymond"))
     work = a.work_id
     Record.objects.filter(pk=a.pk).delete()
-    dedup.regroup({}, left_works={work})
+    dedup.settle((), left_works={work})
     assert not Work.objects.filter(pk=work).exists()
 
 

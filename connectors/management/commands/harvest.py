@@ -7,7 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 from connectors.base import ConnectorError
 from connectors.marc_file.driver import detect_format
 from connectors.models import Connector, RunStatus
-from connectors.services import HarvestError, due_connectors, harvest_connector
+from connectors.services import (
+    HarvestError,
+    driver_for,
+    due_connectors,
+    file_connector,
+    harvest_connector,
+    last_file,
+)
 from network.models import Library
 
 
@@ -64,12 +71,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror}") from None
         self.stdout.write(f"{path}: {detected} export for {library}")
-        connector = library.connectors.filter(driver="marc_file").order_by("pk").first()
-        if connector is None:
-            connector = Connector.objects.create(
-                library=library, name="Export MARC", driver="marc_file", schedule="manual"
-            )
-        return connector
+        return file_connector(library)
 
     def _harvest(self, connector: Connector, *, full: bool, source_file: str = "") -> bool:
         bar = self._bar(connector, source_file)
@@ -90,10 +92,7 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
-        line = run.summary()
-        if run.missing:
-            line += f" missing={run.missing}"
-        self.stdout.write(f"{connector}: {line}")
+        self.stdout.write(f"{connector}: {run.summary()}")
         if run.unknown_site_codes:
             codes = ", ".join(f"{c} ({n})" for c, n in sorted(run.unknown_site_codes.items()))
             self.stdout.write(f"unknown site codes: {codes}")
@@ -107,9 +106,7 @@ class Command(BaseCommand):
             return None
         from tqdm import tqdm
 
-        total = None
-        if source_file or connector.driver == "marc_file":
-            from connectors.marc_file.driver import count_records
-
-            total = count_records(source_file or connector.settings.get("path", ""))
-        return tqdm(total=total, unit=" notices", desc=connector.name, file=sys.stderr)
+        driver = driver_for(connector, source_file or last_file(connector))
+        return tqdm(
+            total=driver.estimate_total(), unit=" notices", desc=connector.name, file=sys.stderr
+        )
