@@ -65,6 +65,11 @@ class Record(models.Model):
     class Meta:
         verbose_name = "notice"
         verbose_name_plural = "notices"
+        indexes = [
+            # OAI-PMH lists records by datestamp, for the whole catalogue or one library.
+            models.Index(fields=["updated_at", "id"], name="record_datestamp"),
+            models.Index(fields=["library", "updated_at", "id"], name="record_set_datestamp"),
+        ]
 
     def __str__(self):
         return self.title
@@ -99,6 +104,9 @@ class Item(models.Model):
     )
     site_code = models.CharField("code de lieu dans la source", max_length=40, blank=True)
     barcode = models.CharField("code-barres", max_length=64, blank=True)
+    source_item_id = models.CharField(
+        "identifiant dans le système", max_length=64, blank=True
+    )  # Koha's itemnumber (952$9, 995$9): what ILS-DI answers about
     call_number = models.CharField("cote", max_length=120, blank=True)
     section = models.CharField("section", max_length=120, blank=True)
     status = models.CharField("statut dans la source", max_length=120, blank=True)
@@ -111,3 +119,73 @@ class Item(models.Model):
 
     def __str__(self):
         return self.barcode or self.call_number or f"exemplaire {self.pk}"
+
+
+class WorkIndex(models.Model):
+    """A work's search document: the part every engine shares. Written only by
+    :mod:`catalogue.search`, which adds what its engine needs beside it (a weighted
+    ``tsvector`` and facet tokens on PostgreSQL, an FTS5 table and a facet table on SQLite).
+    """
+
+    work = models.OneToOneField(
+        Work, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
+    )
+    title_key = models.CharField(max_length=255)  # folded title: exact and prefix matches, sort
+    author_key = models.CharField(max_length=255, blank=True)  # folded main author: sort
+    year = models.SmallIntegerField(null=True, blank=True)
+    library_count = models.PositiveSmallIntegerField(default=0)
+    available_count = models.PositiveIntegerField(default=0)  # copies on the shelf at a site
+    # Static rank, the tie-breaker of relevance: libraries holding the work, then its year.
+    rank = models.IntegerField(default=0)
+    sample = models.SmallIntegerField(default=0)  # 0-999, stable: facet estimates on big sets
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["title_key", "work"], name="workindex_title"),
+            models.Index(fields=["author_key", "work"], name="workindex_author"),
+            models.Index(fields=["-rank", "work"], name="workindex_rank"),
+            models.Index(fields=["-year", "work"], name="workindex_year"),
+            models.Index(fields=["sample"], name="workindex_sample"),
+        ]
+
+    def __str__(self):
+        return self.title_key
+
+
+class SearchTerm(models.Model):
+    """The catalogue's own vocabulary (folded words of titles and authors, unstemmed),
+    with how many works use each: what "Vouliez-vous dire…" suggests from."""
+
+    term = models.CharField(max_length=64, primary_key=True)
+    works = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.term
+
+
+class MergedWork(models.Model):
+    """A work that deduplication merged into another: its permanent URL leads there."""
+
+    old_id = models.BigIntegerField(primary_key=True)
+    work = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self):
+        return f"{self.old_id} → {self.work_id}"
+
+
+class DeletedRecord(models.Model):
+    """A record removed from the catalogue, kept for OAI-PMH harvesters
+    (``deletedRecord: persistent``): its identifier, its library (the set) and when."""
+
+    record_id = models.BigIntegerField(primary_key=True)  # the former Record's id
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+")
+    formats = models.JSONField(default=list)  # metadata prefixes it was disseminated in
+    deleted_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["library", "deleted_at", "record_id"], name="deletedrecord_set")
+        ]
+
+    def __str__(self):
+        return str(self.record_id)

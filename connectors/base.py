@@ -8,8 +8,9 @@ a vendor's raw structures, and raise :class:`ConnectorError` for anything that g
 wrong, saying whether trying again later can help.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -122,6 +123,45 @@ class Driver:
         and a final one with ``done=True``. Given ``resume`` (from a checkpoint), goes on
         from there. Raises :class:`ConnectorError`."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------ availability
+
+    def availability(
+        self,
+        items: Sequence["ItemQuery"],
+        *,
+        timeout: float,
+        mapping: Mapping[str, Any] | None = None,
+    ) -> dict[int, "ItemStatus"]:
+        """The live status of these copies, by :attr:`ItemQuery.key`, asked of the system
+        in at most ``timeout`` seconds in all. Copies the system does not know are left
+        out. ``mapping`` is the connector's resolved item mapping, for drivers that read
+        copies out of MARC records (SRU). Raises :class:`ConnectorError` (``retryable``
+        for a timeout or an unreachable system)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """A copy the portal asks a system about, with what the harvest knows of it."""
+
+    key: int  # the catalogue's Item id
+    barcode: str = ""
+    record_id: str = ""  # the record's identifier in the source (SourceRecord.local_id)
+    item_id: str = ""  # the copy's identifier in the source (Koha's itemnumber), if known
+    site_code: str = ""
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """What a system says of a copy now. ``label`` is French, shown to patrons
+    ("En rayon", "En prêt jusqu'au 12/12/2026", "En transit", "Réservé", "En réparation").
+    ``available`` is None when the system's answer cannot be read as on-the-shelf or not."""
+
+    available: bool | None
+    label: str
+    due_date: date | None = None
+    location: str = ""  # where the system says the copy is now, when it says
 
 
 DEFAULT_TIMEOUT = 30  # seconds

@@ -23,6 +23,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", api.urls),
     path("bibliotheques/", include("network.urls")),
+    path("catalogue/", include("catalogue.urls")),
 ]
 
 if settings.DEBUG:
