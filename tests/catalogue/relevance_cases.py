@@ -4,11 +4,13 @@ Written before the ranking code (catalogue/search), on the corpus of
 tests/catalogue/corpus.py. Each case gives a query and the work expected **first**:
 
 - ``record="<export>:<local id>"``: the first work holds that record of that export;
-- ``title=..., author=...``: the first work's title is that title (compared as
-  deduplication compares titles: accents, case, articles, plurals aside) and its first
-  author's surname is that surname (``author=""``: no author), when several works are
-  equally good answers (two editions of "Le budget" by Stourm that deduplication keeps
-  apart, a generic serial title);
+- ``edition=..., author=...``: the first work holds an edition of that title (compared
+  as deduplication compares titles: accents, case, articles, plurals aside) and its
+  first author's surname is that author's (``author=""``: no author), when several
+  works are equally good answers (two editions of "Le budget" by Stourm that
+  deduplication keeps apart, a generic serial title). An edition, not the work's own
+  title: deduplication names a work after its oldest record and files translations
+  under the original through the uniform title;
 - ``doc_type``: the first work is of that type (the novel, not its film).
 
 Queries are what goes in the search box (``q``) or, for the advanced form, the fields
@@ -28,7 +30,7 @@ class Case:
     query: str = ""
     fields: dict = field(default_factory=dict)
     record: str = ""
-    title: str | None = None
+    edition: str = ""
     author: str | None = None
     doc_type: str = ""
     why: str = ""
@@ -55,7 +57,7 @@ HAND = [
     Case("psychologie économique", record="demo-unimarc:011341564", why="exact title"),
     Case(
         "domination française en Allemagne",
-        title="La domination française en Allemagne",
+        edition="La domination française en Allemagne",
         author="rambaud",
         why="two works, same title",
     ),
@@ -63,37 +65,40 @@ HAND = [
     Case("Lollipop", record="demo-unimarc:1/121394", why="exact title"),
     Case(
         "harry potter ecole sorciers",
-        title="Harry Potter à l'école des sorciers",
+        edition="Harry Potter à l'école des sorciers",
         author="rowling",
         why="accents, plural, stop words",
     ),
     Case("Huckleberry Finn", record="demo-marc21:71460260", why="title words"),
     Case(
         "pride and prejudice",
-        title="Pride and prejudice",
+        edition="Pride and prejudice",
         author="austen",
         doc_type="book",
         why="the novel, not its film or retellings",
     ),
     Case(
         "Sense and sensibility",
-        title="Sense and sensibility",
+        edition="Sense and sensibility",
         author="austen",
         doc_type="book",
         why="the novel, not the audiobook",
     ),
     Case(
         "orgueil et préjugés",
-        title="Orgueil et préjugés",
+        edition="Orgueil et préjugés",
         author="austen",
         why="the French translation",
     ),
     Case(
-        "orgueil prejuge", title="Orgueil et préjugés", author="austen", why="singular, no accents"
+        "orgueil prejuge",
+        edition="Orgueil et préjugés",
+        author="austen",
+        why="singular, no accents",
     ),
     Case(
         "raison et sentiments",
-        title="Raison et sentiments",
+        edition="Raison et sentiments",
         author="austen",
         why="French translation",
     ),
@@ -104,16 +109,16 @@ HAND = [
     ),
     Case(
         "revue philosophique de la France et de l'étranger",
-        title="Revue philosophique de la France et de l'étranger",
+        edition="Revue philosophique de la France et de l'étranger",
         author="",
         why="long serial title with elision",
     ),
     # Authors.
     Case("Nöstlinger", record="demo-unimarc:1/121394", why="author"),
     Case("nostlinger", record="demo-unimarc:1/121394", why="author without the umlaut"),
-    Case("Rowling", title="Harry Potter à l'école des sorciers", author="rowling", why="author"),
+    Case("Rowling", edition="Harry Potter à l'école des sorciers", author="rowling", why="author"),
     Case("mark twain", record="demo-marc21:71460260", why="author, forename first"),
-    Case("Stourm budget", title="Le budget", author="stourm", why="author and title word"),
+    Case("Stourm budget", edition="Le budget", author="stourm", why="author and title word"),
     Case("austen emma", record="demo-marc21:3091490", why="author and title"),
     Case(
         "Leroy-Beaulieu finances",
@@ -126,7 +131,7 @@ HAND = [
     Case("2-211-03401-2", record="demo-unimarc:1/121394", why="ISBN-10 with hyphens"),
     Case(
         "978-2-07-051842-5",
-        title="Harry Potter à l'école des sorciers",
+        edition="Harry Potter à l'école des sorciers",
         author="rowling",
         why="ISBN-13 with hyphens",
     ),
@@ -142,7 +147,7 @@ HAND = [
     Case("Lolipop", record="demo-unimarc:1/121394", why="typo: a letter missing"),
     Case(
         "Pride and prejudise",
-        title="Pride and prejudice",
+        edition="Pride and prejudice",
         author="austen",
         doc_type="book",
         why="typo",
@@ -158,13 +163,13 @@ HAND = [
     ),
     Case(
         fields={"titre": "budget", "auteur": "Stourm"},
-        title="Le budget",
+        edition="Le budget",
         author="stourm",
         why="title field",
     ),
     Case(
         fields={"sujet": "Napoléon"},
-        title="La domination française en Allemagne",
+        edition="La domination française en Allemagne",
         author="rambaud",
         why="subject field; Sorel's short stories have it too, as a later subject",
     ),
@@ -175,8 +180,8 @@ def drawn() -> list[Case]:
     """Ten or more queries drawn by a fixed rule from real titles, chosen before any
     result was seen: the title proper (as normalised) of every 7th record of the demo
     UNIMARC export (positions 0, 7, …, 70) and of every 500th serial of periouni.mrc
-    (positions 249, 749, …, 2749). The expected work has that title and that first
-    author: exact title first."""
+    (positions 249, 749, …, 2749). The expected work holds an edition of that title and
+    has that first author: exact title first."""
     cases = []
     for export_name, positions in (
         ("demo-unimarc", range(0, 75, 7)),
@@ -193,7 +198,7 @@ def drawn() -> list[Case]:
             cases.append(
                 Case(
                     normalised.title,
-                    title=normalised.title,
+                    edition=normalised.title,
                     author=author,
                     why=f"drawn: {export_name} record {position}",
                 )
