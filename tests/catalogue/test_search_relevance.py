@@ -8,6 +8,7 @@ import pytest
 from catalogue.dedup import surname, title_for_key
 from catalogue.models import Record, Work
 from catalogue.search import SearchQuery, search
+from catalogue.search.analysis import terms
 from tests.catalogue.relevance_cases import HAND, Case, drawn
 
 CASES = HAND + drawn()
@@ -44,6 +45,10 @@ def _expected(case: Case, corpus, work: Work) -> list[str]:
         problems.append(f"holds no edition titled {case.edition!r}")
     if case.author is not None and surname(work.main_author) != surname(case.author):
         problems.append(f"author {work.main_author!r} is not {case.author!r}")
+    if case.title_has:
+        wanted, own = " ".join(terms(case.title_has)), " ".join(terms(work.title))
+        if f" {wanted} " not in f" {own} ":
+            problems.append(f"title {work.title!r} does not hold {case.title_has!r}")
     if case.doc_type and work.doc_type != case.doc_type:
         problems.append(f"type {work.doc_type} is not {case.doc_type}")
     return problems
