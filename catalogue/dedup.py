@@ -26,8 +26,9 @@ from collections.abc import Hashable, Iterable
 
 from django.db import connection
 from django.db.models import Count, Min
+from django.utils import timezone
 
-from catalogue.models import Record, RecordKey, Work
+from catalogue.models import MergedWork, Record, RecordKey, Work
 from catalogue.records import NormalisedRecord
 
 # Leading articles dropped from titles (French first, then the languages libraries hold most).
@@ -217,7 +218,12 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
             continue
         target, others = works[0], works[1:]
         if others:
-            Record.objects.filter(work_id__in=others).update(work_id=target)
+            # A record's work is part of its description (its permanent URL): a new
+            # datestamp tells OAI-PMH harvesters.
+            Record.objects.filter(work_id__in=others).update(
+                work_id=target, updated_at=timezone.now()
+            )
+            _merged_into(others, target)
             Work.objects.filter(pk__in=others).delete()
             gone.update(others)
             touched.add(target)
@@ -237,6 +243,18 @@ def assign_works(entries: dict[Hashable, Entry]) -> tuple[dict[Hashable, int], s
                     touched.add(entries[token][0])
             touched.add(work.pk)
     return assignment, touched - gone
+
+
+def _merged_into(old_ids: list[int], target: int) -> None:
+    """The permanent URLs of merged works lead to the work that absorbed them (and the
+    works merged into those before, too)."""
+    MergedWork.objects.filter(work_id__in=old_ids).update(work_id=target)
+    MergedWork.objects.bulk_create(
+        [MergedWork(old_id=old_id, work_id=target) for old_id in old_ids],
+        update_conflicts=True,
+        unique_fields=["old_id"],
+        update_fields=["work"],
+    )
 
 
 def _matching_works(keys: set[str], size: int = 2000) -> Iterable[tuple[str, int]]:
@@ -283,7 +301,7 @@ def split_works(work_ids: Iterable[int]) -> set[int]:
         groups.sort()
         for group in groups[1:]:
             new = Work.objects.create(title="", doc_type="")
-            Record.objects.filter(pk__in=group).update(work_id=new.pk)
+            Record.objects.filter(pk__in=group).update(work_id=new.pk, updated_at=timezone.now())
             touched.add(new.pk)
     return touched
 
@@ -330,6 +348,9 @@ def refresh_works(work_ids: Iterable[int]) -> None:
                 "year = %s, record_count = %s, library_count = %s WHERE id = %s"
             )
             cursor.executemany(sql, rows)
+        from catalogue import search  # search documents are built from the works' records
+
+        search.index_works(stats)
 
 
 def settle(touched: Iterable[int], *, changed: Iterable[int] = (), left_works: Iterable[int] = ()):

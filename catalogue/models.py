@@ -131,6 +131,10 @@ class WorkIndex(models.Model):
         Work, primary_key=True, on_delete=models.CASCADE, related_name="search_document"
     )
     title_key = models.CharField(max_length=255)  # folded title: exact and prefix matches, sort
+    # The analysed terms of the work's own title, space-separated with a space before and
+    # after (the ranking looks for " term "), and how many there are.
+    title_terms = models.CharField(max_length=500, blank=True)
+    title_words = models.PositiveSmallIntegerField(default=0)
     author_key = models.CharField(max_length=255, blank=True)  # folded main author: sort
     year = models.SmallIntegerField(null=True, blank=True)
     library_count = models.PositiveSmallIntegerField(default=0)

@@ -1,0 +1,76 @@
+"""What each search engine keeps beside the shared search documents (catalogue.search)."""
+
+from django.db import migrations
+
+POSTGRESQL = [
+    """ALTER TABLE catalogue_workindex
+        ADD COLUMN facets text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN tsv tsvector NOT NULL DEFAULT '',
+        ADD COLUMN ta_tsv tsvector NOT NULL DEFAULT ''""",
+    "CREATE INDEX workindex_tsv ON catalogue_workindex USING gin (tsv)",
+    "CREATE INDEX workindex_ta_tsv ON catalogue_workindex USING gin (ta_tsv)",
+    "CREATE INDEX workindex_facets ON catalogue_workindex USING gin (facets)",
+    # LIKE 'prefix%' on the title key (tier 1, autocomplete) whatever the collation.
+    "CREATE INDEX workindex_title_prefix ON catalogue_workindex (title_key varchar_pattern_ops)",
+    "CREATE INDEX workindex_author_prefix ON catalogue_workindex (author_key varchar_pattern_ops)",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX searchterm_trigrams ON catalogue_searchterm USING gin (term gin_trgm_ops)",
+]
+POSTGRESQL_REVERSE = [
+    "DROP INDEX IF EXISTS searchterm_trigrams",
+    "DROP INDEX IF EXISTS workindex_author_prefix",
+    "DROP INDEX IF EXISTS workindex_title_prefix",
+    "ALTER TABLE catalogue_workindex DROP COLUMN facets, DROP COLUMN tsv, DROP COLUMN ta_tsv",
+]
+
+SQLITE = [
+    # Terms are already folded and stemmed: the tokenizer only splits on spaces.
+    """CREATE VIRTUAL TABLE catalogue_workindex_fts USING fts5(
+        title, authors, subjects, other, tokenize = 'unicode61 remove_diacritics 0')""",
+    """CREATE TABLE catalogue_workfacet (
+        facet TEXT NOT NULL, work_id INTEGER NOT NULL, PRIMARY KEY (facet, work_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX catalogue_workfacet_work ON catalogue_workfacet (work_id, facet)",
+    # Whatever deletes a search document (a work deleted, a document rewritten) deletes
+    # its full-text row and its facets.
+    """CREATE TRIGGER catalogue_workindex_forget AFTER DELETE ON catalogue_workindex BEGIN
+        DELETE FROM catalogue_workindex_fts WHERE rowid = old.work_id;
+        DELETE FROM catalogue_workfacet WHERE work_id = old.work_id;
+    END""",
+    """CREATE VIRTUAL TABLE catalogue_searchterm_trigrams USING fts5(
+        term, content = 'catalogue_searchterm', tokenize = 'trigram')""",
+    """CREATE TRIGGER catalogue_searchterm_added AFTER INSERT ON catalogue_searchterm BEGIN
+        INSERT INTO catalogue_searchterm_trigrams (rowid, term) VALUES (new.rowid, new.term);
+    END""",
+    """CREATE TRIGGER catalogue_searchterm_removed AFTER DELETE ON catalogue_searchterm BEGIN
+        INSERT INTO catalogue_searchterm_trigrams (catalogue_searchterm_trigrams, rowid, term)
+        VALUES ('delete', old.rowid, old.term);
+    END""",
+]
+SQLITE_REVERSE = [
+    "DROP TRIGGER IF EXISTS catalogue_searchterm_removed",
+    "DROP TRIGGER IF EXISTS catalogue_searchterm_added",
+    "DROP TABLE IF EXISTS catalogue_searchterm_trigrams",
+    "DROP TRIGGER IF EXISTS catalogue_workindex_forget",
+    "DROP TABLE IF EXISTS catalogue_workfacet",
+    "DROP TABLE IF EXISTS catalogue_workindex_fts",
+]
+
+
+def _run(statements: dict):
+    def run(apps, schema_editor):
+        for statement in statements.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalogue", "0003_search_and_open_data")]
+
+    operations = [
+        migrations.RunPython(
+            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
+            _run({"postgresql": POSTGRESQL_REVERSE, "sqlite": SQLITE_REVERSE}),
+        )
+    ]

@@ -1,0 +1,349 @@
+"""Catalogue search: the one way into the union catalogue's works.
+
+Views, the API and the benchmarks call :func:`search`, :func:`complete` and
+:func:`index_works` and never an engine directly, so the engine behind them can change:
+
+- PostgreSQL full text in production (:mod:`catalogue.search.postgres`),
+- SQLite FTS5 embedded (:mod:`catalogue.search.sqlite`),
+- OpenSearch/Elasticsearch when one machine is outgrown: an engine implementing
+  :class:`catalogue.search.engine.Engine` over an index of the same documents
+  (:mod:`catalogue.search.documents`; modelsearch's Elasticsearch backends show the
+  mapping), chosen here. The README says more.
+
+Both engines index the terms of one French analyser (:mod:`catalogue.search.analysis`)
+and rank with the rules of :mod:`catalogue.search.engine`.
+"""
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from catalogue.dedup import title_for_key
+from catalogue.search import analysis, documents
+from catalogue.search.engine import EXACT_LIMIT, MAX_BROAD_RESULTS, SORTS, Engine, Page
+from catalogue.search.facets import BY_NAME, BY_PREFIX, FACETS, Facet, value_label
+from catalogue.search.query import Plan, plan
+
+__all__ = [
+    "EXACT_LIMIT",
+    "MAX_BROAD_RESULTS",
+    "SORTS",
+    "Completion",
+    "SearchQuery",
+    "SearchResult",
+    "complete",
+    "index_works",
+    "rebuild_index",
+    "search",
+]
+
+INDEX_CHUNK = 1000
+FEW_RESULTS = 3  # below this, a better spelling is offered ("Vouliez-vous dire…")
+
+
+def engine() -> Engine:
+    """The engine of the default database."""
+    if connection.vendor == "postgresql":
+        from catalogue.search.postgres import PostgresEngine
+
+        return PostgresEngine()
+    from catalogue.search.sqlite import SqliteEngine
+
+    return SqliteEngine()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a patron asks: the search box's text, the advanced form's fields, filters
+    (facet name → values, as in the URL), a sort and a page (from 1)."""
+
+    text: str = ""
+    title: str = ""
+    author: str = ""
+    subject: str = ""
+    filters: dict = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def is_empty(self) -> bool:
+        return not any((self.text.strip(), self.title, self.author, self.subject, self.filters))
+
+    def plan(self, text: str | None = None) -> Plan:
+        groups = [
+            [f"{BY_NAME[name].prefix}:{value}" for value in values]
+            for name, values in self.filters.items()
+            if name in BY_NAME
+        ]
+        return plan(
+            text=self.text if text is None else text,
+            title=self.title,
+            author=self.author,
+            subject=self.subject,
+            filters=groups,
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    work_id: int
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class FacetGroup:
+    facet: Facet
+    values: list[FacetValue]
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    hits: list[Hit]
+    total: int
+    exact: bool  # False: total and facet counts are estimates ("environ")
+    facets: list[FacetGroup]
+    corrected: str = ""  # the query shown, when the one typed found nothing
+    suggestion: str = ""  # a better spelling with more results ("Vouliez-vous dire…")
+
+    @property
+    def pages(self) -> int:
+        reachable = self.total if self.exact else min(self.total, MAX_BROAD_RESULTS)
+        return max(1, math.ceil(reachable / self.query.per_page))
+
+    @property
+    def shown_total(self) -> int:
+        """The total as shown: exact, or an estimate rounded to two significant digits."""
+        if self.exact or self.total < 100:
+            return self.total
+        magnitude = 10 ** (len(str(self.total)) - 2)
+        return round(self.total / magnitude) * magnitude
+
+
+def search(query: SearchQuery) -> SearchResult:
+    """Works matching ``query``, ranked (see :mod:`catalogue.search.engine`), with facet
+    counts. When nothing matches and a better spelling exists, the results are those of
+    the corrected query (``corrected``); with few results, the better spelling is offered
+    (``suggestion``). Never raises on what a patron typed."""
+    current = engine()
+    sort = query.sort if query.sort in SORTS else "relevance"
+    page_number = max(1, query.page)
+    offset = (page_number - 1) * query.per_page
+    if query.is_empty:
+        return SearchResult(query, [], 0, True, [])
+    the_plan = query.plan()
+    page = current.run(the_plan, sort=sort, offset=offset, limit=query.per_page)
+    corrected = suggestion = ""
+    if page.total < FEW_RESULTS and query.text and not the_plan.identifier:
+        better = correct(query.text, current)
+        if better:
+            better_page = current.run(
+                query.plan(better), sort=sort, offset=offset, limit=query.per_page
+            )
+            if page.total == 0 and better_page.total:
+                page, corrected = better_page, better
+            elif better_page.total > page.total:
+                suggestion = better
+    return SearchResult(
+        query,
+        [Hit(work_id) for work_id in page.work_ids],
+        page.total,
+        page.exact,
+        facet_groups(page, query),
+        corrected,
+        suggestion,
+    )
+
+
+def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
+    """The facets to show, values by count, with their labels (one query per kind of
+    name: libraries, communes, sites)."""
+    by_prefix: dict[str, list[tuple[str, int]]] = {}
+    for token, count in page.facet_counts.items():
+        prefix, _, value = token.partition(":")
+        if prefix in BY_PREFIX:
+            by_prefix.setdefault(prefix, []).append((value, count))
+    for name, values in query.filters.items():
+        # A selected value stays visible (to be removed) even when it counts nothing.
+        if name in BY_NAME:
+            present = {value for value, _count in by_prefix.get(BY_NAME[name].prefix, [])}
+            by_prefix.setdefault(BY_NAME[name].prefix, []).extend(
+                (value, 0) for value in values if value not in present
+            )
+    names = _names(by_prefix)
+    groups = []
+    for facet in FACETS:
+        values = by_prefix.get(facet.prefix)
+        if not values:
+            continue
+        selected = set(query.filters.get(facet.name, ()))
+        if facet.prefix == "y":
+            order = {value: i for i, (value, *_rest) in enumerate(_year_values())}
+            values.sort(key=lambda item: order.get(item[0], 99))
+        else:
+            values.sort(key=lambda item: (-item[1], item[0]))
+        groups.append(
+            FacetGroup(
+                facet,
+                [
+                    FacetValue(
+                        value, value_label(facet.prefix, value, names), count, value in selected
+                    )
+                    for value, count in values
+                ],
+            )
+        )
+    return groups
+
+
+def _year_values():
+    from catalogue.search.facets import YEAR_RANGES
+
+    return YEAR_RANGES
+
+
+def _names(by_prefix) -> dict[tuple[str, str], str]:
+    from network.models import Commune, Library, Site
+
+    names: dict[tuple[str, str], str] = {}
+    for prefix, model, key, label in (
+        ("b", Library, "pk", "name"),
+        ("s", Site, "pk", "name"),
+        ("c", Commune, "insee_code", "name"),
+    ):
+        wanted = [value for value, _count in by_prefix.get(prefix, [])]
+        if prefix in ("b", "s"):
+            wanted = [value for value in wanted if value.isdigit()]
+        if wanted:
+            for value, name in model.objects.filter(**{f"{key}__in": wanted}).values_list(
+                key, label
+            ):
+                names[(prefix, str(value))] = name
+    return names
+
+
+def correct(text: str, current: Engine | None = None) -> str:
+    """``text`` with each word the catalogue does not know replaced by the closest word
+    it knows (trigram similarity on the vocabulary of titles and authors), or "" when
+    there is nothing to correct."""
+    current = current or engine()
+    words = analysis.words(text)
+    candidates = [
+        w for w in words if len(w) > 2 and not w.isdigit() and w not in analysis.STOP_WORDS
+    ]
+    if not candidates:
+        return ""
+    known = current.known_terms(candidates)
+    replaced = {}
+    for word in candidates:
+        if word in known:
+            continue
+        similar = current.similar_terms(word)
+        if similar:
+            replaced[word] = similar[0][0]
+    if not replaced:
+        return ""
+    return " ".join(replaced.get(word, word) for word in words)
+
+
+# ------------------------------------------------------------------------- completion
+
+
+@dataclass(frozen=True)
+class Completion:
+    label: str  # what the list shows
+    kind: str  # "titre" or "auteur"
+    query: str  # what the search box gets when chosen
+    work_id: int | None = None  # a title opens its work
+
+
+def complete(prefix: str, limit: int = 8) -> list[Completion]:
+    """Titles and authors starting with what was typed (at least two letters): the
+    titles of the best-held works first, then up to three authors."""
+    from catalogue.models import Work
+
+    folded = " ".join(analysis.words(prefix))
+    if len(folded.replace(" ", "")) < 2:
+        return []
+    current = engine()
+    title_prefix = title_for_key(prefix) or folded
+    title_ids = current.complete_titles(title_prefix, limit)
+    author_ids = current.complete_authors(folded, 3)
+    works = Work.objects.in_bulk(set(title_ids) | set(author_ids))
+    completions = []
+    for work_id in author_ids:
+        work = works.get(work_id)
+        if work and work.main_author:
+            completions.append(Completion(work.main_author, "auteur", work.main_author))
+    titles = []
+    for work_id in title_ids:
+        work = works.get(work_id)
+        if work:
+            label = f"{work.title} — {work.main_author}" if work.main_author else work.title
+            titles.append(Completion(label, "titre", work.title, work.pk))
+    return (titles[: limit - len(completions)] + completions)[:limit]
+
+
+# ----------------------------------------------------------------------------- indexing
+
+
+def index_works(work_ids: Iterable[int]) -> int:
+    """Write the search documents of these works (in the current transaction); works
+    that no longer exist lose theirs with them. Returns how many were written."""
+    work_ids = sorted(set(work_ids))
+    current = engine()
+    written = 0
+    for start in range(0, len(work_ids), INDEX_CHUNK):
+        built = documents.build(work_ids[start : start + INDEX_CHUNK])
+        current.write(built)
+        vocabulary: Counter = Counter()
+        for document in built:
+            vocabulary.update(document.vocabulary)
+        current.add_terms(vocabulary)
+        written += len(built)
+    return written
+
+
+def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
+    """Every work's document written again, and the vocabulary recounted."""
+    from django.db import transaction
+
+    from catalogue.models import SearchTerm, Work, WorkIndex
+
+    current = engine()
+    vocabulary: Counter = Counter()
+    written = 0
+    last = 0
+    while True:
+        chunk = list(
+            Work.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:INDEX_CHUNK]
+        )
+        if not chunk:
+            break
+        with transaction.atomic():
+            built = documents.build(chunk)
+            current.write(built)
+        for document in built:
+            vocabulary.update(document.vocabulary)
+        written += len(built)
+        last = chunk[-1]
+        if progress:
+            progress(len(chunk))
+    with transaction.atomic():
+        WorkIndex.objects.exclude(work__in=Work.objects.all()).delete()
+        SearchTerm.objects.all().delete()
+        current.add_terms(vocabulary)
+    return written
