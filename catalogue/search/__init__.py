@@ -44,7 +44,7 @@ INDEX_CHUNK = 1000
 FEW_RESULTS = 3  # below this, a better spelling is offered ("Vouliez-vous dire…")
 
 
-def engine() -> Engine:
+def current_engine() -> Engine:
     """The engine of the default database."""
     if connection.vendor == "postgresql":
         from catalogue.search.postgres import PostgresEngine
@@ -136,7 +136,7 @@ def search(query: SearchQuery) -> SearchResult:
     counts. When nothing matches and a better spelling exists, the results are those of
     the corrected query (``corrected``); with few results, the better spelling is offered
     (``suggestion``). Never raises on what a patron typed."""
-    current = engine()
+    current = current_engine()
     sort = query.sort if query.sort in SORTS else "relevance"
     page_number = max(1, query.page)
     offset = (page_number - 1) * query.per_page
@@ -237,7 +237,7 @@ def correct(text: str, current: Engine | None = None) -> str:
     """``text`` with each word the catalogue does not know replaced by the closest word
     it knows (trigram similarity on the vocabulary of titles and authors), or "" when
     there is nothing to correct."""
-    current = current or engine()
+    current = current or current_engine()
     words = analysis.words(text)
     candidates = [
         w for w in words if len(w) > 2 and not w.isdigit() and w not in analysis.STOP_WORDS
@@ -276,7 +276,7 @@ def complete(prefix: str, limit: int = 8) -> list[Completion]:
     folded = " ".join(analysis.words(prefix))
     if len(folded.replace(" ", "")) < 2:
         return []
-    current = engine()
+    current = current_engine()
     title_prefix = title_for_key(prefix) or folded
     title_ids = current.complete_titles(title_prefix, limit)
     author_ids = current.complete_authors(folded, 3)
@@ -286,13 +286,17 @@ def complete(prefix: str, limit: int = 8) -> list[Completion]:
         work = works.get(work_id)
         if work and work.main_author:
             completions.append(Completion(work.main_author, "auteur", work.main_author))
-    titles = []
+    titles: dict[str, Completion] = {}
     for work_id in title_ids:
         work = works.get(work_id)
         if work:
             label = f"{work.title} — {work.main_author}" if work.main_author else work.title
-            titles.append(Completion(label, "titre", work.title, work.pk))
-    return (titles[: limit - len(completions)] + completions)[:limit]
+            if label in titles:
+                # Several works answer to this label (the volumes of a set): search it.
+                titles[label] = Completion(label, "titre", work.title)
+            else:
+                titles[label] = Completion(label, "titre", work.title, work.pk)
+    return (list(titles.values())[: limit - len(completions)] + completions)[:limit]
 
 
 # ----------------------------------------------------------------------------- indexing
@@ -302,7 +306,7 @@ def index_works(work_ids: Iterable[int]) -> int:
     """Write the search documents of these works (in the current transaction); works
     that no longer exist lose theirs with them. Returns how many were written."""
     work_ids = sorted(set(work_ids))
-    current = engine()
+    current = current_engine()
     written = 0
     for start in range(0, len(work_ids), INDEX_CHUNK):
         built = documents.build(work_ids[start : start + INDEX_CHUNK])
@@ -321,7 +325,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
 
     from catalogue.models import SearchTerm, Work, WorkIndex
 
-    current = engine()
+    current = current_engine()
     vocabulary: Counter = Counter()
     written = 0
     last = 0

@@ -32,14 +32,13 @@ import Stemmer
 _WORD = re.compile(r"[0-9a-z]+")
 _STEMMER = Stemmer.Stemmer("french")
 
-STOP_WORDS = frozenset(
-    """
-    a au aux avec c ce ces d dans de des du elle en et eux il ils j je l la le les leur
-    leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que qui
-    s sa se ses son sur t ta te tes toi ton tu un une vos votre vous y
-    an and at by for from in of on or the to with
-    """.split()
+_FRENCH = (
+    "a au aux avec c ce ces d dans de des du elle en et eux il ils j je l la le les leur "
+    "leurs lui m ma mais me mes moi mon n ne nos notre nous on ou par pas pour qu que qui "
+    "s sa se ses son sur t ta te tes toi ton tu un une vos votre vous y"
 )
+_ENGLISH = "an and at by for from in of on or the to with"
+STOP_WORDS = frozenset(f"{_FRENCH} {_ENGLISH}".split(" "))
 
 
 def fold(text: str) -> str:

@@ -102,8 +102,9 @@ def _document(work_id: int, work: tuple, records: list[tuple], copies: list[tupl
     headings: list[str] = []
     summary_budget = MAX_SUMMARY
     for (
-        _work, library_id, r_title, subtitle, part, responsibility, authors, publisher, r_year, isbns,
-        eans, issns, language, doc_type, audience, r_subjects, summary, series, contents,
+        _work, library_id, r_title, subtitle, part, responsibility, authors, publisher,
+        r_year, isbns, eans, issns, language, doc_type, audience, r_subjects, summary,
+        series, contents,
     ) in records:  # fmt: skip
         titles.append(" ".join(filter(None, (r_title, subtitle, part))))
         names.extend(author["name"] for author in authors)

@@ -32,7 +32,7 @@ FACETS = [
     Facet("bibliotheque", "b", "Bibliothèque", 10),
     Facet("commune", "c", "Commune", 10),
     Facet("lieu", "s", "Lieu", 10),
-    Facet("sujet", "u", "Sujet", 10),
+    Facet("matiere", "u", "Sujet", 10),
 ]
 BY_NAME = {facet.name: facet for facet in FACETS}
 BY_PREFIX = {facet.prefix: facet for facet in FACETS}
