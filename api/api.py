@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from ninja import NinjaAPI, Path, Query, Schema
 from pydantic import Field
 
+from catalogue.api import router as catalogue_router
 from metrobib.pagecache import cached_response
 from network import hours, selectors
 from network.filters import SiteFilters
@@ -16,10 +17,12 @@ api = NinjaAPI(
     title="Métrobib API",
     version="1.0.0",
     description=(
-        "Bibliothèques, sites et horaires du réseau des bibliothèques de la Métropole de Lyon."
+        "Bibliothèques, sites et horaires du réseau des bibliothèques de la Métropole de Lyon, "
+        "et leur catalogue commun."
     ),
     urls_namespace="api-v1",
 )
+api.add_router("/catalogue/", catalogue_router)
 
 
 class CommuneOut(Schema):

@@ -1,0 +1,221 @@
+"""Read queries of the public catalogue: result rows, and everything a work's page shows."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Max, Prefetch
+from django.http import Http404
+
+from catalogue.availability import AvailabilityReport, LibraryAvailability
+from catalogue.models import Item, MergedWork, Record, Work, WorkIndex
+from catalogue.records import DocType
+from catalogue.search.facets import language_label
+from connectors.base import ItemStatus
+from network import hours
+from network import selectors as network_selectors
+from network.models import Site
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    work: Work
+    available_count: int
+
+    @property
+    def type_label(self) -> str:
+        return DocType.LABELS.get(self.work.doc_type, "")
+
+
+def result_rows(work_ids: Sequence[int]) -> list[ResultRow]:
+    """The works of a results page, in the order given, with their copies on the shelf
+    (one query)."""
+    works = Work.objects.filter(pk__in=work_ids).select_related("search_document")
+    by_id = {work.pk: work for work in works}
+    rows = []
+    for work_id in work_ids:
+        work = by_id.get(work_id)
+        if work is not None:
+            document = getattr(work, "search_document", None)
+            rows.append(ResultRow(work, document.available_count if document else 0))
+    return rows
+
+
+def find_work(work_id: int) -> tuple[Work | None, int | None]:
+    """(the work, None) or, for a work deduplication merged into another, (None, the id
+    of the work that holds its editions now). Raises Http404 for an unknown id."""
+    work = Work.objects.filter(pk=work_id).first()
+    if work is not None:
+        return work, None
+    merged = MergedWork.objects.filter(old_id=work_id).values_list("work_id", flat=True).first()
+    if merged is not None:
+        return None, merged
+    raise Http404("Cette œuvre n'existe pas ou plus dans le catalogue.")
+
+
+@dataclass
+class Edition:
+    """Records of several libraries describing the same edition (same ISBN, or same
+    type, publisher and year)."""
+
+    records: list[Record]
+
+    @property
+    def record(self) -> Record:
+        return self.records[0]
+
+    @property
+    def type_label(self) -> str:
+        return DocType.LABELS.get(self.record.doc_type, "")
+
+    @property
+    def libraries(self) -> list[str]:
+        return sorted({record.library.name for record in self.records})
+
+
+@dataclass
+class Copy:
+    item: Item
+    harvested_label: str
+    live: ItemStatus | None = None  # what the library's system said just now
+
+    @property
+    def available(self) -> bool | None:
+        return self.live.available if self.live else self.item.available
+
+    @property
+    def label(self) -> str:
+        return self.live.label if self.live else self.harvested_label
+
+
+@dataclass
+class SiteHoldings:
+    site: Site | None  # None: the copy's site code is not mapped to a site of the network
+    site_code: str
+    copies: list[Copy]
+    status: hours.Status | None = None  # the site's opening status now
+
+
+@dataclass
+class LibraryHoldings:
+    library_id: int
+    name: str
+    harvested_at: datetime | None  # the last harvest that saw these records
+    sites: list[SiteHoldings] = field(default_factory=list)
+    live: LibraryAvailability | None = None  # how the live check of its copies went
+
+    @property
+    def copy_count(self) -> int:
+        return sum(len(s.copies) for s in self.sites)
+
+
+@dataclass
+class WorkPage:
+    work: Work
+    main: Record  # the record the description is taken from
+    records: list[Record]
+    editions: list[Edition]
+    holdings: list[LibraryHoldings]
+    places: list[SiteHoldings]
+    sites: list[Site]  # sites holding a copy, for the map
+
+    @property
+    def open_now(self) -> list[SiteHoldings]:
+        """Sites with a copy on the shelf (live status when known), open now."""
+        return [
+            place
+            for place in self.places
+            if place.site
+            and place.status
+            and place.status.is_open
+            and any(copy.available for copy in place.copies)
+        ]
+
+    def apply(self, report: AvailabilityReport) -> None:
+        """Take the libraries' live answers into the copies and the libraries."""
+        for library in self.holdings:
+            library.live = report.library(library.library_id)
+            for place in library.sites:
+                for copy in place.copies:
+                    copy.live = report.live_status(copy.item)
+
+    @property
+    def items(self) -> list[Item]:
+        return [c.item for lib in self.holdings for s in lib.sites for c in s.copies]
+
+    @property
+    def language_label(self) -> str:
+        return language_label(self.main.language) if self.main.language else ""
+
+    @property
+    def subjects(self) -> list[str]:
+        return list(dict.fromkeys(s for r in self.records for s in r.subjects))[:20]
+
+
+def harvested_label(item: Item) -> str:
+    """A copy's status as the last harvest gave it, in French."""
+    if item.available is True:
+        return "En rayon"
+    if item.available is False:
+        return "Indisponible"
+    return "Statut non communiqué"
+
+
+def _edition_key(record: Record) -> tuple:
+    if record.isbns:
+        return ("isbn", record.isbns[0])
+    if record.eans:
+        return ("ean", record.eans[0])
+    return ("", record.doc_type, record.publisher.casefold(), record.year, record.part)
+
+
+def work_page(work: Work, now: datetime) -> WorkPage:
+    """Everything the work's page shows except live availability (a handful of queries:
+    records, copies with their sites, the sites' exceptions)."""
+    records = list(
+        Record.objects.filter(work=work).select_related("library", "source").order_by("year", "pk")
+    )
+    if not records:
+        raise Http404("Cette œuvre n'a plus de notice.")
+    main = min(records, key=lambda r: r.pk)
+    editions: dict[tuple, Edition] = {}
+    for record in sorted(records, key=lambda r: (-(r.year or 0), r.pk)):
+        editions.setdefault(_edition_key(record), Edition([])).records.append(record)
+    seen = dict(
+        Record.objects.filter(work=work)
+        .values("library_id")
+        .annotate(last=Max("source__last_seen_at"))
+        .values_list("library_id", "last")
+    )
+    today = now.astimezone(hours.TZ).date()
+    items = list(
+        Item.objects.filter(record__work=work)
+        .select_related("library", "record__source")
+        .prefetch_related(
+            Prefetch("site", queryset=network_selectors.sites_queryset(today)),
+        )
+        .order_by("library__name", "site__name", "call_number", "pk")
+    )
+    libraries: dict[int, LibraryHoldings] = {}
+    for record in records:
+        libraries.setdefault(
+            record.library_id,
+            LibraryHoldings(record.library_id, record.library.name, seen.get(record.library_id)),
+        )
+    places: dict[tuple, SiteHoldings] = {}
+    for item in items:
+        key = (item.library_id, item.site_id, "" if item.site_id else item.site_code)
+        if key not in places:
+            status = network_selectors.status_of(item.site, now) if item.site else None
+            places[key] = SiteHoldings(item.site, item.site_code, [], status)
+            libraries[item.library_id].sites.append(places[key])
+        places[key].copies.append(Copy(item, harvested_label(item)))
+    holdings = sorted(libraries.values(), key=lambda h: h.name)
+    sites = list({place.site.pk: place.site for place in places.values() if place.site}.values())
+    return WorkPage(
+        work, main, records, list(editions.values()), holdings, list(places.values()), sites
+    )
+
+
+def work_document(work: Work) -> WorkIndex | None:
+    return WorkIndex.objects.filter(work=work).first()
