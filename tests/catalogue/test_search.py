@@ -1,0 +1,225 @@
+"""Catalogue search on the real corpus: matching, identifiers, facets, filters, sorts,
+pages, corrections, completion, broad queries, and the index following the catalogue."""
+
+from collections import Counter
+
+import pytest
+
+from catalogue import search
+from catalogue.models import Item, Record, Work, WorkIndex
+from catalogue.search import SearchQuery, analysis, complete
+from catalogue.search import engine as engine_module
+from catalogue.search.query import identifier, plan
+
+
+def titles(result) -> list[str]:
+    works = Work.objects.in_bulk([hit.work_id for hit in result.hits])
+    return [works[hit.work_id].title for hit in result.hits]
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("chevaux", "cheval"),
+        ("étrangers", "l'étranger"),
+        ("Finances", "finance"),
+        ("préjugés", "prejuge"),
+        ("ÉCOLE", "ecoles"),
+        ("Œuvres", "oeuvre"),
+        ("pr\ufffdejug\ufffdes", "préjugés"),  # a byte the source's encoding lost
+    ],
+)
+def test_french_words_meet_whatever_their_form(one, other):
+    assert analysis.terms(one) == analysis.terms(other)
+
+
+def test_stop_words_and_elisions_are_dropped_but_a_query_of_stop_words_is_kept():
+    assert analysis.terms("L'État et les chevaux d'Europe") == ["etat", "cheval", "europ"]
+    assert analysis.query_terms("Nous") == ["nou"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "indexed"),
+    [
+        ("978-2-07-051842-5", "9782070518425"),
+        ("2-07-051842-6", "9782070518425"),  # ISBN-10 becomes the ISBN-13
+        ("2 211 03401 2", "9782211034012"),
+        ("0335-5322", "03355322"),
+        ("0248-661x", "0248661x"),
+        ("3760092301123", ""),  # not a valid EAN
+        ("1998", ""),
+    ],
+)
+def test_identifiers_are_recognised_with_or_without_hyphens(typed, indexed):
+    assert identifier(typed) == indexed
+
+
+def test_a_quoted_phrase_is_kept_in_order():
+    the_plan = plan(text='"science politique" histoire')
+    assert the_plan.clauses[0].phrase and the_plan.clauses[0].terms == ("scienc", "polit")
+    assert ("scienc", "polit") in the_plan.rank_units
+
+
+# ------------------------------------------------------------------------- on the corpus
+
+
+def test_every_work_has_a_search_document(corpus, db):
+    assert WorkIndex.objects.count() == Work.objects.count() > 3000
+
+
+def test_facet_counts_are_exact_and_agree_with_the_catalogue(corpus, db):
+    result = search.search(SearchQuery(text="finances", per_page=1000))
+    assert result.exact
+    hits = {hit.work_id for hit in result.hits}
+    assert len(hits) == result.total
+    by_type = {group.facet.name: group for group in result.facets}["type"]
+    pairs = set(Record.objects.filter(work_id__in=hits).values_list("work_id", "doc_type"))
+    expected = Counter(doc_type for _work, doc_type in pairs)
+    assert {value.value: value.count for value in by_type.values} == dict(expected)
+
+
+def test_filters_combine_and_stay_consistent_with_their_counts(corpus, db):
+    villeurbanne = corpus.libraries["villeurbanne"]
+    venissieux = corpus.libraries["venissieux"]
+    both = search.search(
+        SearchQuery(
+            text="finances",
+            filters={"bibliotheque": [str(villeurbanne.pk)], "type": ["book"]},
+        )
+    )
+    library_group = {g.facet.name: g for g in both.facets}["bibliotheque"]
+    counts = {value.value: value.count for value in library_group.values}
+    assert counts[str(villeurbanne.pk)] == both.total
+    # Works held by both libraries: cotes8.mrc is in both exports.
+    shared = search.search(
+        SearchQuery(
+            text="finances",
+            per_page=1000,
+            filters={
+                "bibliotheque": [str(villeurbanne.pk)],
+                "lieu": [str(corpus.sites["venissieux"].pk)],
+            },
+        )
+    )
+    assert 0 < shared.total < both.total
+    for hit in shared.hits:
+        libraries = set(
+            Record.objects.filter(work_id=hit.work_id).values_list("library", flat=True)
+        )
+        assert {villeurbanne.pk, venissieux.pk} <= libraries
+    # Two values of one facet: either (OR); the selected values are marked.
+    either = search.search(
+        SearchQuery(
+            text="finances", filters={"bibliotheque": [str(villeurbanne.pk), str(venissieux.pk)]}
+        )
+    )
+    assert either.total >= both.total
+    assert all(v.selected for v in {g.facet.name: g for g in either.facets}["bibliotheque"].values)
+
+
+def test_available_now_means_a_copy_on_the_shelf_at_a_site(corpus, db):
+    result = search.search(SearchQuery(text="harry potter", filters={"disponible": ["1"]}))
+    assert result.total == 1
+    work_id = result.hits[0].work_id
+    assert Item.objects.filter(record__work_id=work_id, available=True, site__isnull=False).exists()
+    nothing = search.search(SearchQuery(text="pride prejudice", filters={"disponible": ["1"]}))
+    assert nothing.total == 0
+
+
+def test_a_filter_without_words_browses_the_catalogue(corpus, db):
+    result = search.search(SearchQuery(filters={"type": ["audiobook"]}))
+    expected = Work.objects.filter(records__doc_type="audiobook").distinct().count()
+    assert result.total == expected > 0
+
+
+def test_sorts_order_by_year_title_and_author(corpus, db):
+    newest = search.search(SearchQuery(text="austen", sort="newest", per_page=50))
+    years = [Work.objects.get(pk=h.work_id).year for h in newest.hits]
+    assert [y for y in years if y] == sorted([y for y in years if y], reverse=True)
+    by_title = search.search(SearchQuery(text="austen", sort="title", per_page=50))
+    keys = [WorkIndex.objects.get(work_id=h.work_id).title_key for h in by_title.hits]
+    assert keys == sorted(keys)
+
+
+def test_pages_do_not_overlap_and_cover_the_results(corpus, db):
+    seen = []
+    first = search.search(SearchQuery(text="revue", per_page=20))
+    assert first.pages > 3
+    for number in range(1, 4):
+        page = search.search(SearchQuery(text="revue", per_page=20, page=number))
+        seen += [hit.work_id for hit in page.hits]
+    assert len(seen) == len(set(seen)) == 60
+
+
+def test_a_query_without_results_is_corrected_and_says_so(corpus, db):
+    result = search.search(SearchQuery(text="Lolipop"))
+    assert result.corrected == "lollipop"
+    assert titles(result)[0] == "Lollipop"
+
+
+def test_nothing_is_invented_for_a_query_the_catalogue_cannot_correct(corpus, db):
+    result = search.search(SearchQuery(text="zzqxw"))
+    assert result.total == 0 and not result.corrected and not result.suggestion
+
+
+def test_an_identifier_finds_its_edition_only(corpus, db):
+    result = search.search(SearchQuery(text="978-2-07-051842-5"))
+    assert result.total == 1 and titles(result) == ["Harry Potter à l'école des sorciers"]
+
+
+def test_hostile_input_is_searched_as_words(corpus, db):
+    for text in ['"', "' OR 1=1 --", "title:(", "NEAR(a b)", "a & b | !c", "%_\\", "\u200b", "*"]:
+        search.search(SearchQuery(text=text))  # no error, whatever the engine's syntax
+
+
+def test_broad_queries_are_estimated_and_paged_tier_by_tier(corpus, db, monkeypatch):
+    exact = search.search(SearchQuery(text="revue", per_page=10))
+    monkeypatch.setattr(engine_module, "EXACT_LIMIT", 100)
+    broad = search.search(SearchQuery(text="revue", per_page=10))
+    assert exact.exact and not broad.exact and exact.total > 100
+    # The estimate comes from a sample: near the truth, never below the exact limit.
+    assert 100 < broad.total and abs(broad.total - exact.total) < 0.5 * exact.total
+    assert broad.shown_total % 10 == 0
+    # The best tiers come first in both ways of reading the results.
+    first_exact = WorkIndex.objects.get(work_id=exact.hits[0].work_id)
+    first_broad = WorkIndex.objects.get(work_id=broad.hits[0].work_id)
+    assert first_broad.title_key == first_exact.title_key == "revue"
+    matching = {h.work_id for h in search.search(SearchQuery(text="revue", per_page=1000)).hits}
+    assert {h.work_id for h in broad.hits} <= matching
+    counts = {g.facet.name: g for g in broad.facets}["type"].values
+    assert sum(v.count for v in counts) > 100
+
+
+def test_completion_offers_titles_and_authors(corpus, db):
+    labels = [c.label for c in complete("lolli")]
+    assert labels and labels[0].startswith("Lollipop")
+    authors = [c for c in complete("nostl") if c.kind == "auteur"]
+    assert authors and authors[0].label == "Nöstlinger, Christine"
+    assert complete("l") == []
+
+
+def test_the_index_follows_the_catalogue(corpus, db):
+    """A record leaving the catalogue takes its work out of the results."""
+    from connectors.ingest import remove_records
+
+    record = Record.objects.get(title__startswith="Lollipop")
+    assert search.search(SearchQuery(text="lollipop")).total == 1
+    remove_records([record.source_id])
+    from catalogue import dedup
+
+    dedup.settle(set(), left_works={record.work_id})
+    assert search.search(SearchQuery(text="lollipop")).total == 0
+
+
+def test_rebuilding_the_index_gives_the_same_answers(corpus, db):
+    from django.core.management import call_command
+
+    before = [h.work_id for h in search.search(SearchQuery(text="revue", per_page=50)).hits]
+    vocabulary = set(search.current_engine().known_terms(["lollipop", "revue", "finances"]))
+    call_command("rebuild_search_index", "--no-progress")
+    after = [h.work_id for h in search.search(SearchQuery(text="revue", per_page=50)).hits]
+    assert before == after
+    assert set(search.current_engine().known_terms(["lollipop", "revue", "finances"])) == vocabulary
