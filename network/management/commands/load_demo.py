@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.models import Role, User
+from catalogue import search
+from catalogue.models import Work, WorkIndex
 from connectors.demo.setup import load_demo_catalogue
 from network.demo import load_demo_network
 from network.models import Library
@@ -36,6 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"warning: {warning}")
         for run in load_demo_catalogue():
             self.stdout.write(f"{run.connector}: {run.summary()}")
+        if WorkIndex.objects.count() != Work.objects.count():
+            # A database from before the search index (or a changed one): index it all.
+            self.stdout.write(f"search index: indexed={search.rebuild_index()}")
         if no_accounts:
             return
         self.stdout.write(self.style.SUCCESS("Demo accounts (passwords reset at each run):"))
