@@ -101,3 +101,4 @@ class ItemData:
     status: str = ""  # the source's status, raw ("0", "Disponible", "En prêt"...)
     loan_category: str = ""  # the source's item type / loan rule ("LIV", "DVD"...)
     available: bool | None = None  # None when the source's status cannot be interpreted
+    item_id: str = ""  # the copy's identifier in the source system (Koha's itemnumber)

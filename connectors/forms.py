@@ -9,6 +9,8 @@ from connectors.models import Schedule
 from network.permissions import library_policy, site_policy
 
 SETTING_PREFIX = "setting_"
+# Fields that only mean something for a connector that harvests records.
+HARVEST_FIELDS = ("item_preset", "schedule", "next_since")
 
 
 class ConnectorForm(LibraryScopedForm):
@@ -38,18 +40,40 @@ class ConnectorForm(LibraryScopedForm):
         self.driver_class = driver_class
         for name, field in driver_class.settings_form().fields.items():
             self.fields[SETTING_PREFIX + name] = copy.deepcopy(field)
-            if name in (self.instance.settings or {}):
+            if name in (self.instance.settings or {}) and not _is_secret(field):
                 self.initial[SETTING_PREFIX + name] = self.instance.settings[name]
+        if not self.reads_records:
+            # A SIP2 or ILS-DI connector answers live questions: no schedule, no copies to read
+            # in records (the panels of fields that are not in the form are not shown).
+            for name in HARVEST_FIELDS:
+                self.fields.pop(name, None)
+            self.instance.schedule = Schedule.MANUAL
+            self.instance.item_mapping = {}
+
+    @property
+    def reads_records(self) -> bool:
+        """Whether the connector's records pass through the portal: harvested, or read live
+        (SRU availability reads copies in records with the item mapping)."""
+        driver = getattr(self, "driver_class", None)
+        return driver is None or driver.supports("harvest")
 
     def clean(self):
         # The settings fields are already the driver's own (cleaned by them); the model's
         # clean() validates them as a whole and reports an unknown driver.
         cleaned = super().clean()
-        self.instance.settings = {
+        stored = dict(self.instance.settings or {}) if self.instance.pk else {}
+        settings = {
             name[len(SETTING_PREFIX) :]: value
             for name, value in cleaned.items()
             if name.startswith(SETTING_PREFIX) and value not in (None, "")
         }
+        for name, field in self.fields.items():
+            key = name[len(SETTING_PREFIX) :]
+            # A password field left empty keeps the stored password.
+            secret = name.startswith(SETTING_PREFIX) and _is_secret(field)
+            if secret and key not in settings and stored.get(key):
+                settings[key] = stored[key]
+        self.instance.settings = settings
         driver = getattr(self, "driver_class", None)
         if (
             driver is not None
@@ -62,9 +86,15 @@ class ConnectorForm(LibraryScopedForm):
                 "qu'à la demande, en téléversant un export : choisissez « À la demande "
                 "seulement » ou indiquez un chemin.",
             )
-        preset = cleaned.get("item_preset") or ""
-        self.instance.item_mapping = {"preset": preset} if preset else {}
+        if self.reads_records:
+            preset = cleaned.get("item_preset") or ""
+            self.instance.item_mapping = {"preset": preset} if preset else {}
         return cleaned
+
+
+def _is_secret(field: forms.Field) -> bool:
+    """A password: never sent back to the browser, kept when left empty."""
+    return isinstance(field.widget, forms.PasswordInput)
 
 
 class DriverSettingsPanel(Panel):

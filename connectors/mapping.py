@@ -4,11 +4,14 @@ A mapping is a plain dict, stored as JSON with the connector and edited by staff
 
 ``tag``
     the field that holds one copy per occurrence ("995", "952", "852"...);
-``barcode``, ``site``, ``call_number``, ``section``, ``status``, ``loan_category``
-    which subfield holds each :class:`~catalogue.records.ItemData` attribute. Several
-    codes are read together and joined by a space ("khim": prefix, classification, item
-    part, suffix); alternatives are separated by "|" and the first that gives something
-    wins ("a|b": home library, else current library);
+``barcode``, ``site``, ``call_number``, ``section``, ``status``, ``loan_category``,
+``item_id``
+    which subfield holds each :class:`~catalogue.records.ItemData` attribute
+    (``item_id``: the copy's identifier in the system, Koha's itemnumber, what live
+    availability through ILS-DI asks about). Several codes are read together and joined
+    by a space ("khim": prefix, classification, item part, suffix); alternatives are
+    separated by "|" and the first that gives something wins ("a|b": home library, else
+    current library);
 ``due_date``
     a subfield that is present only while the copy is on loan (not available);
 ``not_for_loan``
@@ -45,6 +48,7 @@ ATTRIBUTES = {
     "section": "section",
     "status": "status",
     "loan_category": "loan_category",
+    "item_id": "item_id",
 }
 KEYS = frozenset(
     {
@@ -67,17 +71,20 @@ _FIELD_LABELS = {
     "status": "statut",
     "loan_category": "catégorie de prêt",
     "due_date": "date de retour",
+    "item_id": "identifiant de l'exemplaire",
 }
 
 # Koha, UNIMARC (the 995 Koha took from the French "recommandation 995"): $b home library
 # (items.homebranch), $c current library (items.holdingbranch), $e shelving location
 # (items.location), $f barcode, $h collection code (items.ccode), $k call number
 # (items.itemcallnumber), $n due date (items.onloan), $o not for loan (items.notforloan),
-# $r item type (items.itype), $0 withdrawn, $1 damaged, $2 lost. Sources: Koha's UNIMARC
-# frameworks (installer/data/mysql/fr-FR/marcflavour/unimarc_lecture_pub and the ru-RU
-# UNIMARC framework, whose 995 block lists every items column), the Zebra index
-# definitions etc/zebradb/marc_defs/unimarc/biblios/record.abs, and the Koha wiki page
-# "Holdings data fields (9xx)".
+# $r item type (items.itype), $0 withdrawn, $1 damaged, $2 lost, $9 itemnumber
+# (items.itemnumber: in a real Koha GetRecords answer, tests/data/ilsdi/, the copy with
+# 995$9 33028 is item 33028). Sources: Koha's UNIMARC frameworks
+# (installer/data/mysql/fr-FR/marcflavour/unimarc_lecture_pub and the ru-RU UNIMARC
+# framework, whose 995 block lists every items column), the Zebra index definitions
+# etc/zebradb/marc_defs/unimarc/biblios/record.abs, and the Koha wiki page "Holdings data
+# fields (9xx)".
 KOHA_UNIMARC_995: ItemMapping = {
     "label": "Koha (UNIMARC, zone 995)",
     "tag": "995",
@@ -87,6 +94,7 @@ KOHA_UNIMARC_995: ItemMapping = {
     "section": "e",
     "status": "o",
     "loan_category": "r",
+    "item_id": "9",
     "due_date": "n",
     "not_for_loan": ["o", "2", "0"],
     "available_statuses": [],
@@ -94,9 +102,9 @@ KOHA_UNIMARC_995: ItemMapping = {
 }
 # Koha, MARC 21: $a home library, $b current library, $c shelving location, $o call
 # number, $p barcode, $q due date (items.onloan), $y item type, $7 not for loan, $1 lost,
-# $0 withdrawn ($4 damaged does not stop a loan). Sources: Koha's MARC 21 default
-# framework and the items mapping Koha's own search tests use
-# (t/db_dependent/Search.t, mock_GetMarcSubfieldStructure).
+# $0 withdrawn ($4 damaged does not stop a loan), $9 itemnumber (items.itemnumber).
+# Sources: Koha's MARC 21 default framework and the items mapping Koha's own search tests
+# use (t/db_dependent/Search.t, mock_GetMarcSubfieldStructure).
 KOHA_MARC21_952: ItemMapping = {
     "label": "Koha (MARC 21, zone 952)",
     "tag": "952",
@@ -106,6 +114,7 @@ KOHA_MARC21_952: ItemMapping = {
     "section": "c",
     "status": "7",
     "loan_category": "y",
+    "item_id": "9",
     "due_date": "q",
     "not_for_loan": ["7", "1", "0"],
     "available_statuses": [],

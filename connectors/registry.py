@@ -34,8 +34,10 @@ def driver_choices(capability: str | None = None) -> list[tuple[str, str]]:
 
 DRIVER_MODULES = (
     "connectors.demo.driver",
+    "connectors.ilsdi.driver",
     "connectors.marc_file.driver",
     "connectors.oai_pmh.driver",
+    "connectors.sip2.driver",
     "connectors.sru.driver",
 )
 

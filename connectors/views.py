@@ -35,7 +35,8 @@ def harvest_page(request, pk):
     may_harvest = connector_policy.user_has_permission_for_instance(
         request.user, "change", connector
     )
-    takes_files = connector.driver_class.takes_uploads
+    harvests = connector.driver_class.supports("harvest")
+    takes_files = harvests and connector.driver_class.takes_uploads
     can_harvest_now = can_harvest_on_its_own(connector)
     upload = UploadForm()
     if request.method == "POST":
@@ -55,7 +56,9 @@ def harvest_page(request, pk):
         request,
         "connectors/admin/harvest_page.html",
         {
-            "page_title": "Moissons",
+            "page_title": "Moissons" if harvests else "Disponibilité en direct",
+            "harvests": harvests,
+            "offers_availability": connector.driver_class.supports("availability"),
             "page_subtitle": connector.name,
             "header_icon": "history",
             "connector": connector,

@@ -18,14 +18,34 @@ from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 
 
 class LinkColumn(Column):
-    """A column holding a link built from the row (e.g. to the connector's harvest page)."""
+    """A column holding a link built from the row (e.g. to the connector's harvest page).
+    ``text`` is a string or a function of the row."""
 
     def __init__(self, name, *, label, text, url):
         super().__init__(name, label=label)
         self.text, self.url = text, url
 
     def get_value(self, instance):
-        return format_html('<a href="{}">{}</a>', self.url(instance), self.text)
+        text = self.text(instance) if callable(self.text) else self.text
+        return format_html('<a href="{}">{}</a>', self.url(instance), text)
+
+
+def _harvest_link_text(connector: Connector) -> str:
+    try:
+        harvests = connector.driver_class.supports("harvest")
+    except KeyError:  # a driver that no longer exists
+        harvests = True
+    return "Moissonner, voir les moissons" if harvests else "Disponibilité en direct"
+
+
+def what_it_does(driver) -> str:
+    """In French, for staff choosing a kind of connector: what the portal gets from it."""
+    parts = []
+    if driver.supports("harvest"):
+        parts.append("moisson des notices et des exemplaires")
+    if driver.supports("availability"):
+        parts.append("disponibilité en direct des exemplaires")
+    return ", ".join(parts)
 
 
 class ConnectorCreateView(generic.CreateView):
@@ -39,7 +59,10 @@ class ConnectorCreateView(generic.CreateView):
                 {
                     "page_title": "Ajouter un connecteur",
                     "header_icon": "link",
-                    "drivers": registry.all_drivers(),
+                    "drivers": [
+                        {"name": d.name, "label": d.label, "does": what_it_does(d)}
+                        for d in registry.all_drivers()
+                    ],
                     "add_url": reverse(connector_viewset.get_url_name("add")),
                     "index_url": reverse(connector_viewset.get_url_name("index")),
                 },
@@ -68,7 +91,7 @@ class ConnectorViewSet(LibraryScopedViewSet):
         LinkColumn(
             "harvests",
             label="Moissons",
-            text="Moissonner, voir les moissons",
+            text=_harvest_link_text,
             url=lambda c: reverse("connectors_harvest", args=[c.pk]),
         ),
     ]

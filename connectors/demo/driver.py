@@ -1,17 +1,30 @@
-"""A driver that needs no server: it harvests the demo export shipped in ``demo/``.
+"""A driver that needs no server: it harvests the demo export shipped in ``demo/``, and
+makes up live availability for its copies.
 
-It lets a newcomer (and the tests) see a whole harvest — records, copies, works — without
-any library system at hand, as VuFind's Demo driver does for its ILS layer.
+It lets a newcomer (and the tests) see a whole harvest — records, copies, works — and the
+live status of copies without any library system at hand, as VuFind's Demo driver does
+for its ILS layer.
+
+**Availability is a demonstration.** Only copies of the demo export (found by barcode with
+the connector's item mapping) get an answer. One copy in three is on loan, due back
+within three weeks; the others are on the shelf. Which ones is decided by a hash of the
+barcode and today's date: stable all day, in every process, different the next day.
 """
 
-from collections.abc import Iterator, Mapping
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
-from connectors.base import Checkpoint, HarvestedRecord
+from catalogue.marc import MarcRecord, read_marc_file
+from connectors import mapping as item_mapping
+from connectors.base import Checkpoint, HarvestedRecord, ItemQuery, ItemStatus
 from connectors.marc_file.driver import MarcFileDriver, count_records
 from connectors.registry import register
 
@@ -19,6 +32,32 @@ DEMO_FILES = {
     "unimarc": "catalogue/demo-unimarc.mrc",
     "marc21": "catalogue/demo-marc21.mrc",
 }
+# The item mapping of each export, when the connector has none.
+DEMO_PRESETS = {"unimarc": "koha_unimarc_995", "marc21": "koha_marc21_952"}
+ON_LOAN_ONE_IN = 3
+LOAN_DAYS = 21
+
+
+@lru_cache(maxsize=8)
+def export_barcodes(path: str, mapping: item_mapping.CompiledMapping) -> frozenset[str]:
+    """The barcodes of the copies in a demo export (read once per process)."""
+    with open(path, "rb") as stream:
+        return frozenset(
+            item.barcode
+            for record in read_marc_file(stream)
+            if isinstance(record, MarcRecord)
+            for item in item_mapping.read_items(record, mapping)
+            if item.barcode
+        )
+
+
+def demo_status(barcode: str, today: date) -> ItemStatus:
+    """The made-up status of a demo copy on ``today``: stable for the day."""
+    digest = hashlib.sha256(f"{barcode}|{today.isoformat()}".encode()).digest()
+    if digest[0] % ON_LOAN_ONE_IN:
+        return ItemStatus(available=True, label="En rayon")
+    due = today + timedelta(days=1 + digest[1] % LOAN_DAYS)
+    return ItemStatus(available=False, label=f"En prêt jusqu'au {due:%d/%m/%Y}", due_date=due)
 
 
 class DemoSettings(forms.Form):
@@ -33,6 +72,7 @@ class DemoSettings(forms.Form):
 class DemoDriver(MarcFileDriver):
     name = "demo"
     label = "Démonstration (sans serveur)"
+    capabilities = frozenset({"harvest", "availability"})
     settings_form = DemoSettings
     takes_uploads = False
 
@@ -40,9 +80,11 @@ class DemoDriver(MarcFileDriver):
     def runs_unattended(cls, settings: Mapping[str, Any]) -> bool:
         return True
 
+    def _export(self) -> str:
+        return self.settings.get("export") or "unimarc"
+
     def _path(self) -> str:
-        export = self.settings.get("export") or "unimarc"
-        return str(Path(settings.BASE_DIR) / "demo" / DEMO_FILES[export])
+        return str(Path(settings.BASE_DIR) / "demo" / DEMO_FILES[self._export()])
 
     def estimate_total(self) -> int | None:
         return count_records(self._path())
@@ -51,3 +93,21 @@ class DemoDriver(MarcFileDriver):
         self, *, since: str = "", resume: Mapping[str, Any] | None = None
     ) -> Iterator[HarvestedRecord | Checkpoint]:
         return MarcFileDriver({"path": self._path()}).harvest(resume=resume)
+
+    def availability(
+        self,
+        items: Sequence[ItemQuery],
+        *,
+        timeout: float,
+        mapping: Mapping[str, Any] | item_mapping.CompiledMapping | None = None,
+    ) -> dict[int, ItemStatus]:
+        """Made-up statuses for the copies of the demo export (see the module's doc)."""
+        if not isinstance(mapping, item_mapping.CompiledMapping):
+            mapping = item_mapping.resolve(
+                dict(mapping) if mapping else {"preset": DEMO_PRESETS[self._export()]}
+            )
+        known = export_barcodes(self._path(), mapping)
+        today = timezone.localdate()
+        return {
+            item.key: demo_status(item.barcode, today) for item in items if item.barcode in known
+        }

@@ -13,17 +13,26 @@ Quirks met in real servers, and handled here:
   wild), so the envelope's elements are matched by local name.
 - A record the server cannot give in the requested schema comes as a "surrogate
   diagnostic" in place of the record; it is kept as a rejected record, not an error.
+
+Live availability (the ``availability`` capability) is one more ``searchRetrieve``: the
+records asked, by identifier (``rec.id=1 or rec.id=2``, the index a setting), whose
+copies are read with the connector's item mapping, as at harvest, and matched to the
+copies asked by barcode. It says what the server's records say now: "En rayon" or
+"Indisponible", or the source's own status when it is text ("Disponible", "En prêt").
 """
 
 import copy
 import logging
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from lxml import etree
 
+from catalogue.marc import MarcError, parse_marcxml_record
+from connectors import mapping as item_mapping
 from connectors.base import (
     DEFAULT_TIMEOUT,
     MARCXML,
@@ -31,6 +40,8 @@ from connectors.base import (
     ConnectorError,
     Driver,
     HarvestedRecord,
+    ItemQuery,
+    ItemStatus,
 )
 from connectors.http import HttpClient
 from connectors.registry import register
@@ -243,7 +254,7 @@ class SruDriver(Driver):
 
     name = "sru"
     label = "Serveur SRU"
-    capabilities = frozenset({"harvest"})
+    capabilities = frozenset({"harvest", "availability"})
     settings_form = SruSettings
     incremental = False
 
@@ -298,14 +309,18 @@ class SruDriver(Driver):
             start = following
         yield Checkpoint(done=True)
 
-    def _search(self, http: HttpClient, start: int) -> SearchPage:
+    def _search(
+        self, http: HttpClient, start: int, *, query: str = "", maximum: int = 0
+    ) -> SearchPage:
         version = self.settings.get("version") or defaults.DEFAULT_VERSION
         base, params = _base_and_params(self._url)
         params |= {
             "version": version,
-            "query": self.settings.get("query") or defaults.DEFAULT_QUERY,
+            "query": query or self.settings.get("query") or defaults.DEFAULT_QUERY,
             "recordSchema": self.settings.get("record_schema") or defaults.DEFAULT_SCHEMA,
-            "maximumRecords": str(self.settings.get("page_size") or defaults.DEFAULT_PAGE_SIZE),
+            "maximumRecords": str(
+                maximum or self.settings.get("page_size") or defaults.DEFAULT_PAGE_SIZE
+            ),
             "startRecord": str(start),
         }
         if version == "2.0":
@@ -314,6 +329,43 @@ class SruDriver(Driver):
         else:
             params |= {"operation": "searchRetrieve", "recordPacking": "xml"}
         return parse_search_retrieve(http.get(base, params).content)
+
+    # ------------------------------------------------------------ availability
+
+    def availability(
+        self,
+        items: Sequence[ItemQuery],
+        *,
+        timeout: float,
+        mapping: Mapping[str, Any] | item_mapping.CompiledMapping | None = None,
+    ) -> dict[int, ItemStatus]:
+        """One searchRetrieve for the records of ``items``; each copy found in them with
+        the barcode asked gets its status. Raises :class:`ConnectorError` without an item
+        mapping (the records' copies cannot be read), or when the server fails."""
+        if not mapping:
+            raise ConnectorError(
+                "Disponibilité impossible : ce connecteur SRU n'a pas de lecture des "
+                "exemplaires (choisissez où le système range les exemplaires)."
+            )
+        record_ids = list(dict.fromkeys(i.record_id for i in items if i.record_id and i.barcode))
+        if not record_ids:
+            return {}
+        query = record_query(
+            self.settings.get("record_id_index") or defaults.DEFAULT_RECORD_ID_INDEX, record_ids
+        )
+        if self._http is not None:
+            page = self._search(self._http, 1, query=query, maximum=len(record_ids))
+        else:
+            limit = min(timeout, float(self.settings.get("timeout") or DEFAULT_TIMEOUT))
+            with HttpClient(timeout=limit, connect_timeout=limit, max_retries=0) as http:
+                page = self._search(http, 1, query=query, maximum=len(record_ids))
+        if page.diagnostics and not page.records:
+            raise ConnectorError(
+                "Le serveur SRU a renvoyé une erreur : "
+                + " ; ".join(d.describe() for d in page.diagnostics),
+                retryable=bool({d.code for d in page.diagnostics} & RETRYABLE_DIAGNOSTICS),
+            )
+        return copies_statuses(page.records, items, mapping)
 
     @property
     def _url(self) -> str:
@@ -328,3 +380,45 @@ class SruDriver(Driver):
         if not isinstance(start, int) or isinstance(start, bool) or start < 1:
             raise ConnectorError(f"Point de reprise SRU invalide : {start!r}.")
         return start
+
+
+def _cql_term(value: str) -> str:
+    # A CQL term in double quotes: backslash and quote escaped, masking characters too.
+    return '"' + re.sub(r'(["\\*?^])', r"\\\1", value) + '"'
+
+
+def record_query(index: str, record_ids: Sequence[str]) -> str:
+    """``rec.id="1" or rec.id="2"``: the records with these identifiers."""
+    return " or ".join(f"{index}={_cql_term(record_id)}" for record_id in record_ids)
+
+
+def status_of(item) -> ItemStatus:
+    """An :class:`ItemStatus` from a copy read in a record (:class:`ItemData`)."""
+    text = item.status.strip()
+    if text and any(c.isalpha() for c in text) and len(text) > 3:
+        label = text  # the source's own words ("Disponible", "En prêt")
+    elif item.available is True:
+        label = "En rayon"
+    elif item.available is False:
+        label = "Indisponible"
+    else:
+        label = "Disponibilité non précisée"
+    return ItemStatus(available=item.available, label=label)
+
+
+def copies_statuses(
+    records: Sequence[HarvestedRecord], items: Sequence[ItemQuery], mapping
+) -> dict[int, ItemStatus]:
+    """The statuses of the copies asked (by barcode) among the copies of ``records``."""
+    found = {}
+    for harvested in records:
+        if harvested.rejected:
+            continue
+        try:
+            record = parse_marcxml_record(harvested.payload)
+        except MarcError:
+            continue
+        for copy_ in item_mapping.read_items(record, mapping):
+            if copy_.barcode:
+                found.setdefault(copy_.barcode, copy_)
+    return {item.key: status_of(found[item.barcode]) for item in items if item.barcode in found}

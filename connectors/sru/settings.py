@@ -14,6 +14,9 @@ DEFAULT_QUERY = "cql.allRecords=1"
 DEFAULT_SCHEMA = "marcxml"
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_VERSION = "1.2"
+# The CQL index of record identifiers (the 001), for live availability: CQL's "rec" context
+# set; Koha's and YAZ's CQL tables map it to Local-number (Bib-1 use attribute 12).
+DEFAULT_RECORD_ID_INDEX = "rec.id"
 VERSIONS = [("1.1", "SRU 1.1"), ("1.2", "SRU 1.2"), ("2.0", "SRU 2.0")]
 
 # Parameters of a searchRetrieve request: an address carrying them is a search, not a base.
@@ -59,6 +62,21 @@ class SruSettings(ServerSettings):
         choices=VERSIONS,
         initial=DEFAULT_VERSION,
     )
+    record_id_index = forms.CharField(
+        label="Index CQL de l'identifiant des notices",
+        required=False,
+        max_length=100,
+        initial=DEFAULT_RECORD_ID_INDEX,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z][A-Za-z0-9_\-]*)?$",
+                message="Un nom d'index CQL, par exemple « rec.id » ou « local.number ».",
+            )
+        ],
+        help_text="Pour la disponibilité en direct : l'index qui retrouve une notice par son "
+        "identifiant (zone 001). Les exemplaires sont lus dans les notices renvoyées, avec la "
+        "lecture des exemplaires du connecteur.",
+    )
 
     def check_query(self, query: str) -> None:
         if {name.lower() for name in parse_qs(query)} & _SRU_PARAMETERS:
@@ -78,3 +96,6 @@ class SruSettings(ServerSettings):
 
     def clean_version(self) -> str:
         return self.cleaned_data.get("version") or DEFAULT_VERSION
+
+    def clean_record_id_index(self) -> str:
+        return self.cleaned_data.get("record_id_index") or DEFAULT_RECORD_ID_INDEX

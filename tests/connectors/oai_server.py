@@ -50,8 +50,9 @@ class Received:
 class OaiReplayServer:
     """Start with ``with OaiReplayServer() as server:`` (or the ``oai_server`` fixture)."""
 
-    def __init__(self, data_dir: Path = DATA):
+    def __init__(self, data_dir: Path = DATA, *, path: str = PATH):
         self.data_dir = data_dir
+        self.path = path  # the only path answered (others get 404)
         self.received: list[Received] = []
         self._routes: list[tuple[dict[str, str], str]] = []
         self._script: deque[Reply] = deque()
@@ -92,7 +93,7 @@ class OaiReplayServer:
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{PATH}"
+        return f"http://{host}:{port}{self.path}"
 
     # --- running
 
@@ -131,7 +132,7 @@ class OaiReplayServer:
             self._stopping.wait(scripted.stall)
         if scripted.body is not None or scripted.file or scripted.status != 200:
             return scripted
-        if path != PATH:
+        if path != self.path:
             return Reply(404, body=f"no such path {path}".encode())
         matching = [
             (len(route), order, file)

@@ -176,3 +176,13 @@ def test_item_subfields_keep_their_text_as_the_source_wrote_it():
     record = with_item_values(read("marcmoose_koha_952.xml")[0], "952", p="B12.", o="R DUM.")
     item = read_items(record, PRESETS["koha_marc21_952"])[0]
     assert (item.barcode, item.call_number) == ("B12.", "R DUM.")
+
+
+def test_koha_itemnumbers_are_read_from_subfield_9_in_both_presets():
+    marc21 = with_item_values(read("marcmoose_koha_952.xml")[0], "952", **{"9": "1234"})
+    assert {i.item_id for i in read_items(marc21, PRESETS["koha_marc21_952"])} == {"1234"}
+    unimarc = with_item_values(read("cotes8.mrc")[0], "995", **{"9": "33028"})
+    assert {i.item_id for i in read_items(unimarc, PRESETS["koha_unimarc_995"])} == {"33028"}
+    assert not any(
+        "item_id" in preset for name, preset in PRESETS.items() if not name.startswith("koha")
+    )

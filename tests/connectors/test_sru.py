@@ -258,7 +258,7 @@ def test_a_response_that_is_not_sru_is_an_error(content, problem):
 
 def test_sru_is_registered():
     assert get_driver("sru") is SruDriver
-    assert SruDriver.supports("harvest") and not SruDriver.supports("availability")
+    assert SruDriver.supports("harvest") and SruDriver.supports("availability")
 
 
 def test_settings_fill_in_the_defaults():
@@ -268,6 +268,7 @@ def test_settings_fill_in_the_defaults():
         "record_schema": "marcxml",
         "page_size": 50,
         "version": "1.2",
+        "record_id_index": "rec.id",
         "timeout": 30,
     }
 

@@ -1,0 +1,1 @@
+"""Koha ILS-DI (DLF ILS Discovery Interface): live availability with GetAvailability."""

@@ -1,0 +1,49 @@
+"""A Koha ILS-DI peer for the tests: ``ilsdi.pl`` on 127.0.0.1 replaying GetAvailability
+answers from ``tests/data/ilsdi/`` (the replay server of ``oai_server.py``, routed by the
+query's ``service``, ``id`` and ``id_type``). The answers are SYNTHETIC, written from
+Koha's ``C4::ILSDI::Services::GetAvailability`` (no real recording exists): see
+``tests/data/SOURCES.md``.
+
+::
+
+    def test_something(ilsdi_server):
+        ilsdi_server.then(stall=5)  # the next request hangs
+        IlsdiDriver({"base_url": ilsdi_server.url}).availability(...)
+"""
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from catalogue.marc import MarcRecord, parse_marcxml_record
+from tests.connectors.oai_server import OaiReplayServer
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "ilsdi"
+PATH = "/cgi-bin/koha/ilsdi.pl"
+GET_RECORDS = DATA / "KohaFixtures_xmlGetRecordHarryPotter.xml"  # real, Koha 3.x
+
+
+def koha_record() -> MarcRecord:
+    """The MARCXML record (UNIMARC, biblionumber 33233, three 995 copies with $9) that the
+    real GetRecords answer carries, escaped, in ``<marcxml>``."""
+    root = etree.parse(str(GET_RECORDS)).getroot()
+    return parse_marcxml_record(root.findtext("record/marcxml").strip().encode("utf-8"))
+
+
+def replay_koha() -> OaiReplayServer:
+    """A Koha whose GetAvailability knows biblionumber 33233 (the Harry Potter record of
+    the real GetRecords answer), records 501-503 (every status Koha gives), both at once,
+    and answers ``NotAllowed`` to ``id=403``."""
+    server = OaiReplayServer(DATA, path=PATH)
+    service = {"service": "GetAvailability", "id_type": "bib"}
+    server.route("synthetic_GetAvailability_33233.xml", **service, id="33233")
+    server.route("synthetic_GetAvailability_statuses.xml", **service, id="501 502 503")
+    server.route("synthetic_GetAvailability_NotAllowed.xml", **service, id="403")
+    return server
+
+
+@pytest.fixture(name="ilsdi_server")
+def ilsdi_server_fixture():
+    with replay_koha() as server:
+        yield server
