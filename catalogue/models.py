@@ -182,7 +182,12 @@ class DeletedRecord(models.Model):
     (``deletedRecord: persistent``): its identifier, its library (the set) and when."""
 
     record_id = models.BigIntegerField(primary_key=True)  # the former Record's id
-    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="+")
+    # The library keeps its tombstones; a library deleted from the network leaves them,
+    # with the set they were in (its slug then), so full harvests still learn of them.
+    library = models.ForeignKey(
+        Library, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_spec = models.CharField(max_length=200, blank=True)
     formats = models.JSONField(default=list)  # metadata prefixes it was disseminated in
     deleted_at = models.DateTimeField(db_index=True)
 

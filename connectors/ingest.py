@@ -13,7 +13,7 @@ from collections import Counter
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalogue import dedup
+from catalogue import dedup, deletions
 from catalogue.models import Item, Record, RecordKey
 from catalogue.records import NormalisedRecord
 from connectors import mapping as item_mapping
@@ -34,7 +34,7 @@ RECORD_FIELDS = [
 KEY_COLUMNS = ("record_id", "key")
 ITEM_COLUMNS = (
     "record_id", "library_id", "site_id", "site_code", "barcode", "call_number", "section",
-    "status", "loan_category", "available",
+    "status", "loan_category", "available", "source_item_id",
 )  # fmt: skip
 SOURCE_FIELDS = [
     "format", "payload", "checksum", "datestamp", "deleted", "rejected_reason",
@@ -298,7 +298,13 @@ class Ingest:
         for token, record, _parsed in records:
             record.work_id = assignment[token]
         bulk_insert([r for t, r, _p in records if t[0] == "n"])
-        Record.objects.bulk_update([r for t, r, _p in records if t[0] == "r"], RECORD_FIELDS)
+        # bulk_update() leaves auto_now fields alone: the datestamp OAI-PMH harvesters
+        # select changes by is set here, as late as possible before the batch commits.
+        described_at = timezone.now()
+        updated = [r for t, r, _p in records if t[0] == "r"]
+        for record in updated:
+            record.updated_at = described_at
+        Record.objects.bulk_update(updated, [*RECORD_FIELDS, "updated_at"])
         keys, items = [], []
         for token, record, parsed in records:
             keys += [(record.pk, key) for key in entries[token][1]]
@@ -318,6 +324,7 @@ class Ingest:
                         item.status[:120],
                         item.loan_category[:64],
                         item.available,
+                        item.item_id[:64],
                     )  # fmt: skip
                 )
         bulk_insert_rows(RecordKey, KEY_COLUMNS, keys)
@@ -374,10 +381,12 @@ def record_from(normalised: NormalisedRecord, *, source_id: int, library_id: int
 
 
 def remove_records(source_ids: list[int]) -> set[int]:
-    """Remove the catalogue records of these source records; returns the works they left."""
+    """Remove the catalogue records of these source records, leaving their tombstones
+    (:mod:`catalogue.deletions`); returns the works they left."""
     if not source_ids:
         return set()
     records = Record.objects.filter(source_id__in=source_ids)
     works = set(records.values_list("work_id", flat=True)) - {None}
+    deletions.bury(records)  # OAI-PMH tombstones, in the same transaction
     records.delete()
     return works

@@ -40,6 +40,17 @@ class HarvestError(Exception):
     """A harvest cannot start; the message is French, for staff."""
 
 
+def check_harvests(connector: Connector) -> None:
+    """Raise :class:`HarvestError` when the connector's driver does not harvest (a SIP2 or
+    ILS-DI connector only answers live questions about copies)."""
+    driver = connector.driver_class
+    if not driver.supports("harvest"):
+        raise HarvestError(
+            f"Le connecteur « {connector.name} » ({driver.label}) ne moissonne pas de "
+            "notices : il sert seulement à la disponibilité en direct des exemplaires."
+        )
+
+
 def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -73,6 +84,7 @@ def request_harvest(
     running."""
     from connectors.tasks import run_harvest_task
 
+    check_harvests(connector)
     try:
         with transaction.atomic():
             run = HarvestRun.objects.create(
@@ -95,7 +107,9 @@ def request_harvest(
 
 def claim_run(connector: Connector, *, full: bool = False, source_file: str = "") -> HarvestRun:
     """The run this process will carry out: the queued one, a dead one to resume, or a new
-    one. Raises :class:`HarvestError` when another live process is harvesting."""
+    one. Raises :class:`HarvestError` when another live process is harvesting, or when the
+    connector's driver does not harvest."""
+    check_harvests(connector)
     now = timezone.now()
     with transaction.atomic():
         connector = Connector.objects.select_for_update().get(pk=connector.pk)
@@ -308,7 +322,11 @@ def finish_run(run: HarvestRun) -> HarvestRun:
                 last_run=run
             )
             quarantined = absent.exclude(rejected_reason="")
+            # A record whose last version was quarantined still describes its previous
+            # one: removed (with its tombstone) before its source goes.
+            left = remove_records(list(quarantined.values_list("pk", flat=True)))
             quarantined.delete()
+            dedup.settle((), left_works=left)
             ids = list(absent.values_list("pk", flat=True))
             for start in range(0, len(ids), 2000):
                 chunk = ids[start : start + 2000]
@@ -384,8 +402,11 @@ def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
 
 def can_harvest_on_its_own(connector: Connector) -> bool:
     """Whether a harvest can run without a file being given (a file connector needs a
-    path of its own or a file uploaded before)."""
-    return connector.driver_class.runs_unattended(connector.settings) or bool(last_file(connector))
+    path of its own or a file uploaded before). Never for a driver that does not harvest."""
+    driver = connector.driver_class
+    if not driver.supports("harvest"):
+        return False
+    return driver.runs_unattended(connector.settings) or bool(last_file(connector))
 
 
 def due_connectors(now=None) -> list[Connector]:

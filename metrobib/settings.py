@@ -161,6 +161,14 @@ HARVEST_PARSE_PROCESSES = int(
 )
 # Uploaded export files wait here for the worker (outside MEDIA_ROOT: never served).
 HARVEST_UPLOAD_DIR = Path(env_str("HARVEST_UPLOAD_DIR", str(BASE_DIR / "var" / "harvest")))
+# Live availability of copies (catalogue/availability.py): how long the libraries' systems
+# are given, all asked at once, and how long their answers are kept in the shared cache.
+AVAILABILITY_TIMEOUT = float(env_str("AVAILABILITY_TIMEOUT", "2"))
+AVAILABILITY_CACHE_SECONDS = int(env_str("AVAILABILITY_CACHE_SECONDS", "300"))
+if not 0 < AVAILABILITY_TIMEOUT <= 60:
+    raise ImproperlyConfigured("AVAILABILITY_TIMEOUT must be between 0 and 60 seconds.")
+if AVAILABILITY_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("AVAILABILITY_CACHE_SECONDS must be 0 or more.")
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -194,9 +202,12 @@ TASKS = {
     }
 }
 
+# The public base URL (e-mails, permanent URLs of works, the OAI-PMH base URL).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Wagtail
 WAGTAIL_SITE_NAME = "Métrobib"
-WAGTAILADMIN_BASE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAIL_I18N_ENABLED = False
 WAGTAILSEARCH_BACKENDS = {
     "default": {"BACKEND": "wagtail.search.backends.database"},
@@ -207,6 +218,17 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 # No avatar requests to gravatar.com: staff e-mail hashes stay here.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "odt", "ods", "docx", "xlsx", "txt"]
+
+# Open data: the OAI-PMH provider at /oai. The repository identifier is the middle part
+# of every item identifier (oai:<identifier>:<record id>): it must never change once
+# harvesters know it, so production sets it rather than relying on SITE_URL's host.
+OAI_REPOSITORY_IDENTIFIER = env_str(
+    "OAI_REPOSITORY_IDENTIFIER", urlsplit(SITE_URL).hostname or "localhost"
+)
+OAI_ADMIN_EMAIL = env_str("OAI_ADMIN_EMAIL", "catalogue@metrobib.example")
+OAI_PAGE_SIZE = int(env_str("OAI_PAGE_SIZE", "100"))
+# How long a resumption token is accepted after it was issued (seconds).
+OAI_TOKEN_LIFETIME = int(env_str("OAI_TOKEN_LIFETIME", str(24 * 3600)))
 
 # E-mail
 EMAIL_BACKEND = env_str(

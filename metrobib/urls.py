@@ -7,6 +7,7 @@ from wagtail.contrib.sitemaps import Sitemap as PageSitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from api.api import api
+from catalogue import views_open_data
 from metrobib import views
 from metrobib.sitemaps import SiteSitemap, StaticViewSitemap
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("bibliotheques/", include("network.urls")),
     path("catalogue/", include("catalogue.urls")),
+    path("oai", views_open_data.oai_pmh, name="oai"),
 ]
 
 if settings.DEBUG:
