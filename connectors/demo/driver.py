@@ -28,12 +28,27 @@ from connectors.base import Checkpoint, HarvestedRecord, ItemQuery, ItemStatus
 from connectors.marc_file.driver import MarcFileDriver, count_records
 from connectors.registry import register
 
-DEMO_FILES = {
-    "unimarc": "catalogue/demo-unimarc.mrc",
-    "marc21": "catalogue/demo-marc21.mrc",
+# Export name → (file in demo/, French label, item mapping preset when the connector has none).
+DEMO_EXPORTS = {
+    "unimarc": ("catalogue/demo-unimarc.mrc", "Export UNIMARC (ISO 2709)", "koha_unimarc_995"),
+    "marc21": ("catalogue/demo-marc21.mrc", "Export MARC 21 (ISO 2709)", "koha_marc21_952"),
+    # Real records with demonstration copies (demo/catalogue/make_network_exports.py).
+    **{
+        f"reseau-{name}": (
+            f"catalogue/demo-reseau-{name}.mrc",
+            f"Réseau : {label} (UNIMARC, exemplaires de démonstration)",
+            "koha_unimarc_995",
+        )
+        for name, label in (
+            ("venissieux", "Vénissieux"),
+            ("bron", "Bron"),
+            ("caluire", "Caluire-et-Cuire"),
+            ("rillieux", "Rillieux-la-Pape"),
+        )
+    },
 }
-# The item mapping of each export, when the connector has none.
-DEMO_PRESETS = {"unimarc": "koha_unimarc_995", "marc21": "koha_marc21_952"}
+DEMO_FILES = {name: path for name, (path, _label, _preset) in DEMO_EXPORTS.items()}
+DEMO_PRESETS = {name: preset for name, (_path, _label, preset) in DEMO_EXPORTS.items()}
 ON_LOAN_ONE_IN = 3
 LOAN_DAYS = 21
 
@@ -63,7 +78,7 @@ def demo_status(barcode: str, today: date) -> ItemStatus:
 class DemoSettings(forms.Form):
     export = forms.ChoiceField(
         label="Jeu de démonstration",
-        choices=[("unimarc", "Export UNIMARC (ISO 2709)"), ("marc21", "Export MARC 21 (ISO 2709)")],
+        choices=[(name, label) for name, (_path, label, _preset) in DEMO_EXPORTS.items()],
         initial="unimarc",
     )
 

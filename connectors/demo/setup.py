@@ -1,20 +1,45 @@
-"""The demo catalogue `make run` loads: two libraries' exports harvested by the demo driver."""
+"""The demo catalogue `make run` loads: six libraries' exports harvested by the demo driver.
 
+Villeurbanne and Lyon have the real exports as they are; Vénissieux, Bron, Caluire-et-Cuire
+and Rillieux-la-Pape have real records with demonstration copies at their sites
+(demo/catalogue/make_network_exports.py), so works are held by several libraries and
+copies are on the shelf or on loan across the network.
+"""
+
+from connectors.demo.driver import DEMO_PRESETS
 from connectors.models import Connector, HarvestRun, SiteCode
 from connectors.services import harvest_connector
 from network.models import Library
 
-# (library's commune, connector name, demo export, item preset, source site code)
+SITES_BY_THEIR_CODE = "ministry"  # copies carry the Ministry of Culture's site codes
+# (library's commune, connector name, demo export, site codes)
+# Site codes: {code in the export: the site's code in the Ministry's list}, or
+# SITES_BY_THEIR_CODE.
+NETWORK = "Catalogue (démonstration réseau)"
 DEMO_CONNECTORS = [
-    ("69266", "Catalogue (démonstration UNIMARC)", "unimarc", "koha_unimarc_995", "751072303"),
-    ("69123", "Catalogue (démonstration MARC 21)", "marc21", "koha_marc21_952", ""),
+    ("69266", "Catalogue (démonstration UNIMARC)", "unimarc", {"751072303": "LI3109"}),
+    ("69123", "Catalogue (démonstration MARC 21)", "marc21", {}),
+    ("69259", NETWORK, "reseau-venissieux", SITES_BY_THEIR_CODE),
+    ("69029", NETWORK, "reseau-bron", SITES_BY_THEIR_CODE),
+    ("69034", NETWORK, "reseau-caluire", SITES_BY_THEIR_CODE),
+    ("69286", NETWORK, "reseau-rillieux", SITES_BY_THEIR_CODE),
 ]
+
+
+def _map_sites(connector: Connector, library: Library, site_codes) -> None:
+    sites = {site.source_code: site for site in library.sites.all() if site.source_code}
+    if site_codes == SITES_BY_THEIR_CODE:
+        site_codes = {code: code for code in sites}
+    for code, site_code in site_codes.items():
+        site = sites.get(site_code) or library.sites.order_by("pk").first()
+        if site is not None:
+            SiteCode.objects.get_or_create(connector=connector, code=code, defaults={"site": site})
 
 
 def load_demo_catalogue() -> list[HarvestRun]:
     """Create the demo connectors if missing and harvest them (an unchanged re-run is fast)."""
     runs = []
-    for insee, name, export, preset, site_code in DEMO_CONNECTORS:
+    for insee, name, export, site_codes in DEMO_CONNECTORS:
         library = Library.objects.filter(communes__insee_code=insee).order_by("pk").first()
         if library is None:
             continue
@@ -24,14 +49,10 @@ def load_demo_catalogue() -> list[HarvestRun]:
             defaults={
                 "driver": "demo",
                 "settings": {"export": export},
-                "item_mapping": {"preset": preset},
+                "item_mapping": {"preset": DEMO_PRESETS[export]},
                 "schedule": "daily",
             },
         )
-        site = library.sites.order_by("pk").first()
-        if site_code and site is not None:
-            SiteCode.objects.get_or_create(
-                connector=connector, code=site_code, defaults={"site": site}
-            )
+        _map_sites(connector, library, site_codes)
         runs.append(harvest_connector(connector))
     return runs
