@@ -24,7 +24,7 @@ from django.db import connection
 from catalogue.dedup import title_for_key
 from catalogue.search import analysis, documents
 from catalogue.search.engine import EXACT_LIMIT, MAX_BROAD_RESULTS, SORTS, Engine, Page
-from catalogue.search.facets import BY_NAME, BY_PREFIX, FACETS, Facet, value_label
+from catalogue.search.facets import BY_NAME, BY_PREFIX, FACETS, YEAR_RANGES, Facet, value_label
 from catalogue.search.query import Plan, plan
 
 __all__ = [
@@ -189,7 +189,7 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
             continue
         selected = set(query.filters.get(facet.name, ()))
         if facet.prefix == "y":
-            order = {value: i for i, (value, *_rest) in enumerate(_year_values())}
+            order = {value: i for i, (value, *_rest) in enumerate(YEAR_RANGES)}
             values.sort(key=lambda item: order.get(item[0], 99))
         else:
             values.sort(key=lambda item: (-item[1], item[0]))
@@ -205,12 +205,6 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
             )
         )
     return groups
-
-
-def _year_values():
-    from catalogue.search.facets import YEAR_RANGES
-
-    return YEAR_RANGES
 
 
 def _names(by_prefix) -> dict[tuple[str, str], str]:
