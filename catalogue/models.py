@@ -144,10 +144,11 @@ class WorkIndex(models.Model):
     sample = models.SmallIntegerField(default=0)  # 0-999, stable: facet estimates on big sets
 
     class Meta:
+        # The rank index is each engine's own (migration 0004): PostgreSQL's carries what
+        # ranking a broad query needs, so that it is read without the table.
         indexes = [
             models.Index(fields=["title_key", "work"], name="workindex_title"),
             models.Index(fields=["author_key", "work"], name="workindex_author"),
-            models.Index(fields=["-rank", "work"], name="workindex_rank"),
             models.Index(fields=["-year", "work"], name="workindex_year"),
             models.Index(fields=["sample"], name="workindex_sample"),
         ]

@@ -15,16 +15,16 @@ are ordered by:
    holding the work, then its editions and copies, then its year, newest first;
 4. the work's id, so that pages never overlap.
 
-**Bounded work.** A query is first counted up to :data:`EXACT_LIMIT` + 1 works. Up to
-that limit everything is exact: the count, every facet count, the order. Beyond it the
-query is *broad* ("histoire", "revue"): counting or ranking every match is what made
-full-text search slow at two million works (ARCHITECTURE.md), so the total and the
-facet counts are estimated from a uniform sample of the matching works (shown as
-"environ 12 000"), and each page is read tier by tier in static-rank order through the
-rank index, which stops as soon as the page is full (matches are dense in a broad
-query, so few rows are read). Within a broad tier the title-coverage criterion is not
-applied, and results beyond :data:`MAX_BROAD_RESULTS` are not paged: the patron is
-asked to refine.
+**Bounded work.** Up to :data:`EXACT_LIMIT` matching works everything is exact: the
+count, every facet count, the order. Beyond it the query is *broad* ("histoire",
+"revue"): counting or ranking every match is what made full-text search slow at two
+million works (ARCHITECTURE.md), so the total and the facet counts are estimated from a
+uniform sample of the works (shown as "environ 12 000"), and a page is read in
+static-rank order, where matches are dense, so few rows are read. How, is each engine's:
+the base :meth:`Engine.run` (SQLite) counts up to the limit first and reads a broad
+query tier by tier; PostgreSQL sizes every query on a fixed sample first and ranks a
+broad one among a bounded set of candidates (:mod:`catalogue.search.postgres`).
+Results beyond :data:`MAX_BROAD_RESULTS` are not paged: the patron is asked to refine.
 """
 
 import math

@@ -8,19 +8,41 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
   ``french`` configuration uses), so PostgreSQL and SQLite index the same lexemes;
 - ``ta_tsv``: title (A) and authors (B) only, a much smaller index that answers the
   ranking tiers without reading every summary's match;
-- ``facets``: the facet tokens, ``text[]`` under a GIN index; ``title_words``.
+- ``facets``: the facet tokens, ``text[]`` under a GIN index;
+- the **rank index** ``(rank DESC, work_id) INCLUDE (ta_tsv, facets)``: read in order,
+  it answers "the best-held works matching in titles or authors, with these filters"
+  from its entries alone (an index-only scan), stopping as soon as enough match;
+- the **sample** ``catalogue_workindex_sample``: a fixed 2 % of the works (those whose
+  ``sample`` is below 20) with their vectors and facets.
+
+A query is first sized on the sample (one small query): a narrow one is then counted,
+ranked and faceted in one statement over its matches; a broad one is never counted nor
+ranked whole — its total and facet counts are the sample's, scaled, and its page is
+ranked among a bounded set of candidates (see :meth:`PostgresEngine.run`).
 
 Lexemes are ASCII letters and digits, so tsquery strings are built directly.
 """
 
 from collections import Counter
 
-from django.db import connection
+from django.db import connection, transaction
 
-from catalogue.search.engine import EXACT_LIMIT, Engine
+from catalogue.search import engine
+from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page
 from catalogue.search.query import ALL_FIELDS, AUTHORS, OTHER, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
+SAMPLE = "catalogue_workindex_sample"
+SAMPLE_BUCKETS = 20  # of 1,000: the works whose ``sample`` is below this are the sample
+SCALE = 1000 / SAMPLE_BUCKETS
+# A query whose sample matches are 30 % above what EXACT_LIMIT works would give (260 for
+# 10,000, ~13,000 works) surely matches more than EXACT_LIMIT (for 10,000 the sample
+# holds 200 ± 14, and 260 or more once in 100,000 queries): broad, never counted.
+# Below, the exact reading is tried, and gives up past EXACT_LIMIT.
+SURELY_BROAD = 1.3
+CANDIDATES = 200  # works ranked for a broad query's first pages
+TITLE_RANGE = 5_000  # works titled exactly as the query read for a broad query
+TITLE_AUTHOR_DENSE = 5_000  # estimated title/author matches above which the rank index is walked
 WEIGHTS = {TITLE: "A", AUTHORS: "B", SUBJECTS: "C", OTHER: "D"}
 _CLOSENESS_TERMS = 6
 
@@ -47,11 +69,8 @@ def _all(units, weights: str = "") -> str:
     )
 
 
-def _where(plan: Plan) -> tuple[str, list]:
+def _filters(plan: Plan) -> tuple[str, list]:
     conditions, params = [], []
-    if not plan.is_empty:
-        conditions.append("tsv @@ %s::tsquery")
-        params.append(tsquery(plan))
     single = [group[0] for group in plan.filters if len(group) == 1]
     if single:
         conditions.append("facets @> %s::text[]")
@@ -61,6 +80,37 @@ def _where(plan: Plan) -> tuple[str, list]:
             conditions.append("facets && %s::text[]")
             params.append(list(group))
     return " AND ".join(conditions) or "TRUE", params
+
+
+def _where(plan: Plan) -> tuple[str, list]:
+    filters, params = _filters(plan)
+    if plan.is_empty:
+        return filters, params
+    return f"tsv @@ %s::tsquery AND {filters}", [tsquery(plan), *params]
+
+
+def _title_author_query(plan: Plan) -> str:
+    """The query as a match in titles and authors only (``ta_tsv``), or "" when a part
+    of it can only match elsewhere (a subject field, an identifier)."""
+    if plan.identifier or not plan.clauses:
+        return ""
+    parts = []
+    for clause in plan.clauses:
+        if SUBJECTS in clause.fields and clause.fields != ALL_FIELDS:
+            return ""
+        weights = {ALL_FIELDS: "", (TITLE,): "A", (AUTHORS,): "B"}.get(clause.fields)
+        if weights is None:
+            return ""
+        joiner = " <-> " if clause.phrase else " & "
+        parts.append("(" + joiner.join(_lexeme(t, weights) for t in clause.terms) + ")")
+    return " & ".join(parts)
+
+
+def _settings(**values: str) -> None:
+    """Planner settings for the rest of the current transaction (SET LOCAL)."""
+    with connection.cursor() as cursor:
+        for name, value in values.items():
+            cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
 def _in_own_title(units) -> tuple[str, list]:
@@ -143,8 +193,18 @@ class PostgresEngine(Engine):
                 sample = EXCLUDED.sample, title_words = EXCLUDED.title_words,
                 facets = EXCLUDED.facets, tsv = EXCLUDED.tsv, ta_tsv = EXCLUDED.ta_tsv
         """  # noqa: S608 (the table name is ours; every value is a parameter)
+        sampled = [d.work_id for d in documents if d.sample < SAMPLE_BUCKETS]
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
+            if sampled:
+                cursor.execute(
+                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ta_tsv, facets)
+                        SELECT work_id, tsv, ta_tsv, facets FROM {TABLE}
+                        WHERE work_id = ANY(%s)
+                        ON CONFLICT (work_id) DO UPDATE SET tsv = EXCLUDED.tsv,
+                            ta_tsv = EXCLUDED.ta_tsv, facets = EXCLUDED.facets""",  # noqa: S608
+                    [sampled],
+                )
 
     def delete(self, work_ids) -> None:
         with connection.cursor() as cursor:
@@ -155,72 +215,154 @@ class PostgresEngine(Engine):
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def count(self, plan: Plan, limit: int) -> int:
-        where, params = _where(plan)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {where} LIMIT %s) AS hits"  # noqa: S608
-        return self._fetch(sql, [*params, limit])[0][0]
+    # ------------------------------------------------------------------- searching
 
-    def exact_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
+    def run(self, plan: Plan, *, sort: str, offset: int, limit: int, facets: bool = True) -> Page:
+        """The bounded-work algorithm of :mod:`catalogue.search.engine`, sized first on
+        the 2 % sample (one small query), so that a broad query never counts or ranks
+        its matches in the whole index, and a narrow one is read in one statement."""
+        sampled, sampled_ta, sample_counts = self._sample(plan)
+        if sampled < SURELY_BROAD * engine.EXACT_LIMIT / SCALE:
+            page = self._exact(plan, sort, offset, limit)
+            if page is not None:
+                return page
+        wanted = min(offset + limit, MAX_BROAD_RESULTS)
+        with transaction.atomic():  # the planner settings of the broad path are local
+            if sort == "relevance":
+                ids = self._broad_relevance(plan, wanted, sampled_ta * SCALE)[offset:wanted]
+            else:
+                ids = self._broad_sorted(plan, sort, offset, max(wanted - offset, 0))
+        counts = Counter({t: max(1, round(n * SCALE)) for t, n in sample_counts.items()})
+        return Page(ids, max(round(sampled * SCALE), engine.EXACT_LIMIT + 1), False, counts)
+
+    def _sample(self, plan: Plan) -> tuple[int, int, Counter]:
+        """In the sample: how many works match, how many match in titles and authors,
+        and their facet counts."""
+        where, params = _where(plan)
+        ta = _title_author_query(plan)
+        sql = f"""
+            WITH hits AS MATERIALIZED (
+                SELECT facets, {"ta_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
+                FROM {SAMPLE} WHERE {where}
+            )
+            SELECT NULL, count(*), count(*) FILTER (WHERE ta) FROM hits
+            UNION ALL
+            SELECT token, count(*), 0 FROM hits, unnest(facets) AS token GROUP BY token
+        """  # noqa: S608
+        rows = self._fetch(sql, [*([ta] if ta else []), *params])
+        head = next(row for row in rows if row[0] is None)
+        return head[1], head[2], Counter({token: n for token, n, _ in rows if token is not None})
+
+    def _exact(self, plan: Plan, sort: str, offset: int, limit: int) -> Page | None:
+        """Count, rank and facet every match in one statement, or None when there are
+        more than EXACT_LIMIT (then nothing was ranked nor counted)."""
+        cap = engine.EXACT_LIMIT
         where, params = _where(plan)
         order, order_params = _order(plan, sort)
-        # The hits are gathered first (at most EXACT_LIMIT of them), then ranked: the
-        # planner must not walk an ordered index looking for a few matches.
         sql = f"""
             WITH hits AS MATERIALIZED (
                 SELECT work_id, title_key, title_terms, title_words, author_key, year, rank,
-                    ta_tsv, tsv
-                FROM {TABLE} WHERE {where} LIMIT {EXACT_LIMIT}
+                    ta_tsv, tsv, facets
+                FROM {TABLE} WHERE {where} LIMIT {cap + 1}
+            ),
+            total AS (SELECT count(*) AS n FROM hits),
+            page AS (
+                SELECT work_id FROM hits WHERE (SELECT n FROM total) <= {cap}
+                ORDER BY {order} LIMIT %s OFFSET %s
             )
-            SELECT work_id FROM hits ORDER BY {order} LIMIT %s OFFSET %s
+            SELECT 0, NULL, n FROM total
+            UNION ALL SELECT 1, work_id::text, 0 FROM page
+            UNION ALL (
+                SELECT 2, token, count(*) FROM hits, unnest(hits.facets) AS token
+                WHERE (SELECT n FROM total) <= {cap} GROUP BY token
+            )
         """  # noqa: S608
-        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
+        rows = self._fetch(sql, [*params, *order_params, limit, offset])
+        total = next(n for kind, _value, n in rows if kind == 0)
+        if total > cap:
+            return None
+        # UNION ALL keeps each branch's order: the page's rows come in rank order.
+        ids = [int(value) for kind, value, _n in rows if kind == 1]
+        counts = Counter({value: n for kind, value, n in rows if kind == 2})
+        return Page(ids, total, True, counts)
 
-    def exact_facets(self, plan: Plan) -> Counter:
+    def _broad_relevance(self, plan: Plan, wanted: int, title_author_estimate: float) -> list[int]:
+        """The first ``wanted`` works of a broad query by relevance, ranked among a
+        bounded set of candidates: works titled exactly as the query (the title index),
+        the best-held works matching in titles or authors (read in rank order from the
+        rank index alone), then, if too few, the best-held of the others."""
         where, params = _where(plan)
-        sql = f"""
-            SELECT token, count(*) FROM {TABLE}, unnest(facets) AS token
-            WHERE {where} GROUP BY token
-        """  # noqa: S608
-        return Counter(dict(self._fetch(sql, params)))
-
-    def tier_page(self, plan: Plan, tier: int, limit: int) -> list[int]:
-        where, params = _where(plan)
+        candidates: list[int] = []
         tiers = _tier_conditions(plan)
-        conditions = [where]
-        if tier in tiers:
-            condition, values = tiers[tier]
-            conditions.append(condition)
-            params = [*params, *values]
-        for earlier in range(tier):
-            if earlier in tiers:
-                condition, values = tiers[earlier]
-                conditions.append(f"NOT ({condition})")
-                params = [*params, *values]
-        sql = (
-            f"SELECT work_id FROM {TABLE} WHERE {' AND '.join(conditions)} "  # noqa: S608
-            "ORDER BY rank DESC, work_id LIMIT %s"
-        )
-        return [row[0] for row in self._fetch(sql, [*params, limit])]
+        if 0 in tiers:
+            # Works titled exactly what was typed, through the title index (titles that
+            # merely start with it are among the title candidates below).
+            condition, values = tiers[0]
+            sql = f"""
+                WITH titled AS MATERIALIZED (
+                    SELECT work_id, rank, tsv, facets FROM {TABLE} WHERE {condition}
+                    LIMIT {TITLE_RANGE}
+                )
+                SELECT work_id FROM titled WHERE {where} ORDER BY rank DESC, work_id LIMIT %s
+            """  # noqa: S608
+            candidates += self._ids(sql, [*values, *params, wanted])
+        ta = _title_author_query(plan)
+        filters, filter_params = _filters(plan)
+        if ta:
+            size = max(CANDIDATES, wanted + CANDIDATES // 2)
+            matching = f"ta_tsv @@ %s::tsquery AND {filters}"
+            if title_author_estimate < TITLE_AUTHOR_DENSE:
+                # Few title or author matches: gather them all (GIN), keep the best held.
+                sql = f"""
+                    WITH hits AS MATERIALIZED (
+                        SELECT work_id, rank FROM {TABLE} WHERE {matching}
+                    )
+                    SELECT work_id FROM hits ORDER BY rank DESC, work_id LIMIT %s
+                """  # noqa: S608
+                candidates += self._ids(sql, [ta, *filter_params, size])
+            else:
+                # Many: walk the rank index, whose entries carry titles, authors and
+                # facets, until enough match; the table itself is not read.
+                _settings(enable_bitmapscan="off", enable_seqscan="off")
+                candidates += self._ids(
+                    f"SELECT work_id FROM {TABLE} WHERE {matching} "  # noqa: S608
+                    "ORDER BY rank DESC, work_id LIMIT %s",
+                    [ta, *filter_params, size],
+                )
+                _settings(enable_bitmapscan="on", enable_seqscan="on")
+        candidates = list(dict.fromkeys(candidates))
+        if len(candidates) < wanted:
+            # Not enough in titles and authors: the best held of the rest, in rank order.
+            _settings(enable_bitmapscan="off")
+            exclude = "NOT (ta_tsv @@ %s::tsquery) AND " if ta else ""
+            candidates += self._ids(
+                f"SELECT work_id FROM {TABLE} WHERE {exclude}{where} "  # noqa: S608
+                "ORDER BY rank DESC, work_id LIMIT %s",
+                [*([ta] if ta else []), *params, wanted],
+            )
+            _settings(enable_bitmapscan="on")
+        order, order_params = _order(plan, "relevance")
+        sql = f"""
+            SELECT work_id FROM {TABLE} WHERE work_id = ANY(%s)
+            ORDER BY {order} LIMIT %s
+        """  # noqa: S608
+        return self._ids(sql, [list(dict.fromkeys(candidates)), *order_params, wanted])
 
-    def sorted_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
+    def _broad_sorted(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
+        """A page of a broad query sorted by year, title or author: read in that index's
+        order (matches are dense, few rows are read)."""
         where, params = _where(plan)
         order, order_params = _order(plan, sort)
-        sql = f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
-        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
+        _settings(enable_bitmapscan="off")
+        ids = self._ids(
+            f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608
+            [*params, *order_params, limit, offset],
+        )
+        _settings(enable_bitmapscan="on")
+        return ids
 
-    def sample(self, plan: Plan, buckets: int) -> tuple[int, Counter]:
-        where, params = _where(plan)
-        sql = f"""
-            WITH sampled AS MATERIALIZED (
-                SELECT facets FROM {TABLE} WHERE {where} AND sample < %s
-            )
-            SELECT NULL, count(*) FROM sampled
-            UNION ALL
-            SELECT token, count(*) FROM sampled, unnest(facets) AS token GROUP BY token
-        """  # noqa: S608
-        rows = self._fetch(sql, [*params, buckets])
-        total = next(n for token, n in rows if token is None)
-        return total, Counter({token: n for token, n in rows if token is not None})
+    def _ids(self, sql: str, params: list) -> list[int]:
+        return [row[0] for row in self._fetch(sql, params)]
 
     # ------------------------------------------------------------ vocabulary, completion
 
