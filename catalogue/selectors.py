@@ -177,7 +177,8 @@ def work_page(work: Work, now: datetime) -> WorkPage:
     )
     if not records:
         raise Http404("Cette œuvre n'a plus de notice.")
-    main = min(records, key=lambda r: r.pk)
+    # The description is the first edition's (the year the work's line gives).
+    main = min(records, key=lambda r: (r.year is None, r.year or 0, r.pk))
     editions: dict[tuple, Edition] = {}
     for record in sorted(records, key=lambda r: (-(r.year or 0), r.pk)):
         editions.setdefault(_edition_key(record), Edition([])).records.append(record)

@@ -127,14 +127,14 @@ def work(request, pk: int, live: bool = False):
         return redirect("catalogue:work", pk=moved_to, permanent=True)
     now = current_time()
     page = selectors.work_page(found, now)
-    report = availability.live_availability(page.items) if live else None
-    if report is not None:
-        page.apply(report)
+    if live:
+        page.apply(availability.live_availability(page.items))
     url = request.build_absolute_uri(reverse("catalogue:work", args=[found.pk]))
     context = {
         "page": page,
         "work": found,
         "live": live,
+        "announcement": announcement(page) if live else "",
         "permanent_url": url,
         "jsonld": exports.json_ld(found, page.records, url),
         "map_data": sites_feature_collection(page.sites, now) if page.sites else None,
@@ -143,10 +143,24 @@ def work(request, pk: int, live: bool = False):
     return render(request, "catalogue/work.html", context)
 
 
+def announcement(page) -> str:
+    """What the live region says once the libraries' systems were asked."""
+    asked = [library for library in page.holdings if library.live is not None]
+    answered = sum(library.live.is_live for library in asked)
+    silent = sum(library.live.state == availability.UNREACHABLE for library in asked)
+    text = (
+        f"Disponibilité en direct : {answered} bibliothèque{'s' * (answered > 1)} "
+        f"{'ont' if answered > 1 else 'a'} répondu"
+    )
+    if silent:
+        text += f", {silent} ne répond{'ent' * (silent > 1)} pas (statut de la dernière moisson)"
+    return text + "."
+
+
 @require_GET
 def work_availability(request, pk: int):
-    """The copies' table with what the libraries' systems say now (htmx fragment); a
-    plain request (no JavaScript) gets the whole page with it."""
+    """Where to find the work and its copies with what the libraries' systems say now
+    (htmx fragment); a plain request (no JavaScript) gets the whole page with it."""
     if request.headers.get("HX-Request") != "true":
         return work(request, pk, live=True)
     found, moved_to = selectors.find_work(pk)
@@ -154,6 +168,7 @@ def work_availability(request, pk: int):
         return redirect("catalogue:work_availability", pk=moved_to)
     page = selectors.work_page(found, current_time())
     page.apply(availability.live_availability(page.items))
-    response = render(request, "catalogue/_holdings.html", {"page": page, "live": True})
+    context = {"page": page, "live": True, "fragment": True, "announcement": announcement(page)}
+    response = render(request, "catalogue/_availability.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

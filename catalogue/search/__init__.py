@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
+from rapidfuzz.distance import OSA
 
 from catalogue.dedup import title_for_key
 from catalogue.search import analysis, documents
@@ -146,7 +147,7 @@ def search(query: SearchQuery) -> SearchResult:
     page = current.run(the_plan, sort=sort, offset=offset, limit=query.per_page)
     corrected = suggestion = ""
     if page.total < FEW_RESULTS and query.text and not the_plan.identifier:
-        better = correct(query.text, current)
+        better = better_spelling(query.text, current)
         if better:
             better_page = current.run(
                 query.plan(better), sort=sort, offset=offset, limit=query.per_page
@@ -227,27 +228,50 @@ def _names(by_prefix) -> dict[tuple[str, str], str]:
     return names
 
 
-def correct(text: str, current: Engine | None = None) -> str:
-    """``text`` with each word the catalogue does not know replaced by the closest word
-    it knows (trigram similarity on the vocabulary of titles and authors), or "" when
-    there is nothing to correct."""
+RARE = 3  # a word found in fewer works than this may be a misspelling of a common one
+MORE_COMMON = 10  # how many times more works the better spelling must be found in
+# Letters a typo changes (insert, delete, replace, swap two): a word the index lacks may
+# be two typos away from what was meant, a word it holds (rarely) only one.
+TYPOS_UNKNOWN, TYPOS_RARE = 2, 1
+
+
+def better_spelling(text: str, current: Engine | None = None) -> str:
+    """``text`` with its doubtful words replaced by words of the catalogue's own
+    vocabulary (titles, authors and subjects), or "". Candidates are the vocabulary's
+    closest words by trigram similarity, kept if they are a typo or two away (optimal
+    string alignment distance): a word the index does not hold at all is replaced by the
+    closest within two typos; a word it holds in fewer than RARE works only by one a
+    single typo away and found in MORE_COMMON times as many works (a misspelling the
+    catalogue itself carries); a common word never."""
     current = current or current_engine()
     words = analysis.words(text)
-    candidates = [
-        w for w in words if len(w) > 2 and not w.isdigit() and w not in analysis.STOP_WORDS
-    ]
-    if not candidates:
-        return ""
-    known = current.known_terms(candidates)
     replaced = {}
-    for word in candidates:
-        if word in known:
+    for word in dict.fromkeys(words):
+        if len(word) < 3 or word.isdigit() or word in analysis.STOP_WORDS:
             continue
-        similar = current.similar_terms(word)
-        if similar:
-            replaced[word] = similar[0][0]
+        found_in = current.term_frequency(analysis.stem(word), RARE)
+        if found_in >= RARE:
+            continue
+        typos = TYPOS_RARE if found_in else TYPOS_UNKNOWN
+        for term, _score, _works in current.similar_terms(word, limit=10):
+            if term == word or OSA.distance(word, term) > typos:
+                continue
+            needed = max(1, MORE_COMMON * found_in)
+            if current.term_frequency(analysis.stem(term), needed) >= needed:
+                replaced[word] = term
+                break
     if not replaced:
         return ""
+    # Words kept because their stem is common may still be spelt as nobody does ("prid"
+    # is "pride"'s stem): shown as the vocabulary spells them.
+    known = current.known_terms(words)
+    for word in dict.fromkeys(words):
+        if word in replaced or word in known or len(word) < 3 or word.isdigit():
+            continue
+        for term, _score, _works in current.similar_terms(word, limit=10):
+            if analysis.stem(term) == analysis.stem(word) and OSA.distance(word, term) <= 2:
+                replaced[word] = term
+                break
     return " ".join(replaced.get(word, word) for word in words)
 
 

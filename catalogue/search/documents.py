@@ -127,7 +127,8 @@ def _document(work_id: int, work: tuple, records: list[tuple], copies: list[tupl
             facets.add(f"y:{year_range(r_year)}")
         for subject in r_subjects:
             heading = subject_heading(subject)
-            if heading and heading not in headings:
+            # A heading whose source lost bytes (U+FFFD) would show as garbage.
+            if heading and heading not in headings and "\ufffd" not in heading:
                 headings.append(heading)
     facets.update(f"u:{heading}" for heading in headings[:MAX_SUBJECT_FACETS])
     available = 0
@@ -143,7 +144,8 @@ def _document(work_id: int, work: tuple, records: list[tuple], copies: list[tupl
         facets.add(AVAILABLE_NOW)
     distinct_titles = list(dict.fromkeys(titles))
     distinct_names = list(dict.fromkeys(names))
-    for text in (*distinct_titles, *distinct_names):
+    # The words corrections may suggest — and never correct: titles, names, subjects.
+    for text in (*distinct_titles, *distinct_names, *dict.fromkeys(subjects)):
         vocabulary.update(word for word in analysis.words(text) if len(word) > 2)
     key = title_for_key(title)[:255]
     own_terms = analysis.terms(title)[:60]

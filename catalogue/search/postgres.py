@@ -374,6 +374,11 @@ class PostgresEngine(Engine):
                 sorted(counts.items()),
             )
 
+    def term_frequency(self, stem: str, limit: int) -> int:
+        """In how many works the index holds this term, counted up to ``limit``."""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE tsv @@ %s::tsquery LIMIT %s) t"  # noqa: S608
+        return self._fetch(sql, [_lexeme(stem), limit])[0][0]
+
     def known_terms(self, words) -> set[str]:
         rows = self._fetch(
             "SELECT term FROM catalogue_searchterm WHERE term = ANY(%s)", [list(words)]

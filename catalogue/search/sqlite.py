@@ -228,6 +228,11 @@ class SqliteEngine(Engine):
                 sorted(counts.items()),
             )
 
+    def term_frequency(self, stem: str, limit: int) -> int:
+        """In how many works the index holds this term, counted up to ``limit``."""
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)"  # noqa: S608
+        return self._fetch(sql, [f'"{stem}"', limit])[0][0]
+
     def known_terms(self, words) -> set[str]:
         words = list(words)
         if not words:

@@ -30,6 +30,7 @@
 
     function close() {
       list.hidden = true;
+      if (live) { live.textContent = ""; }
       input.setAttribute("aria-expanded", "false");
       input.removeAttribute("aria-activedescendant");
       active = -1;

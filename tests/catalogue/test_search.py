@@ -223,3 +223,35 @@ def test_rebuilding_the_index_gives_the_same_answers(corpus, db):
     after = [h.work_id for h in search.search(SearchQuery(text="revue", per_page=50)).hits]
     assert before == after
     assert set(search.current_engine().known_terms(["lollipop", "revue", "finances"])) == vocabulary
+
+
+def test_a_rare_misspelling_the_catalogue_carries_is_offered_its_common_spelling(corpus, db):
+    """One record with a typo in its title (a test record, made here) and hundreds with
+    the right spelling: a search for the typo finds that record and offers the spelling."""
+    from django.utils import timezone
+
+    from catalogue.models import Record
+    from connectors.models import SourceRecord
+
+    connector = corpus.connectors["demo-marc21"]
+    source = SourceRecord.objects.create(
+        connector=connector, local_id="typo-1", format="marcxml", payload=b"", checksum="x",
+        last_seen_at=timezone.now(),
+    )  # fmt: skip
+    work = Work.objects.create(title="Pride and prejudise", doc_type="book", record_count=1)
+    Record.objects.create(
+        source=source, library=connector.library, work=work, title="Pride and prejudise",
+        doc_type="book",
+    )  # fmt: skip
+    search.index_works([work.pk])
+    result = search.search(SearchQuery(text="prejudise"))
+    assert result.total == 1 and not result.corrected
+    assert result.suggestion == "prejudice"
+
+
+def test_real_words_are_never_corrected_into_others(corpus, db):
+    """Rare but real words of the catalogue (in a subject, a summary) keep their results:
+    no "Vouliez-vous dire" towards a merely similar common word."""
+    for word in ("pouchkine", "verrerie", "lollipop", "sorciers"):
+        result = search.search(SearchQuery(text=word))
+        assert result.total and not result.suggestion and not result.corrected, word

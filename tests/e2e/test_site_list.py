@@ -79,7 +79,7 @@ def test_filters_update_results_without_reload(page: Page):
         page.get_by_label("Commune").select_option(label="Villeurbanne")
     expect(page).to_have_url(re.compile(rf"/bibliotheques/\?(.*&)?commune={VILLEURBANNE}"))
     expect(page.locator("#resultats-titre")).to_have_text(count_heading(len(villeurbanne)))
-    expect(page.get_by_role("status")).to_have_text(count_heading(len(villeurbanne)))
+    expect(page.locator("#resultats-annonce")).to_have_text(count_heading(len(villeurbanne)))
     assert listed_names(page) == sorted(site["name"] for site in villeurbanne)
     for meta in page.locator(".site-card .site-meta").all_inner_texts():
         assert meta.endswith("— Villeurbanne"), meta
@@ -90,7 +90,7 @@ def test_filters_update_results_without_reload(page: Page):
         page.get_by_label("Ordinateurs publics").check()
     expect(page).to_have_url(re.compile(rf"commune={VILLEURBANNE}.*service=ordinateurs"))
     expect(page.locator("#resultats-titre")).to_have_text(count_heading(len(with_computers)))
-    expect(page.get_by_role("status")).to_have_text(count_heading(len(with_computers)))
+    expect(page.locator("#resultats-annonce")).to_have_text(count_heading(len(with_computers)))
     assert listed_names(page) == sorted(site["name"] for site in with_computers)
     assert_accessible(page, "filtered by commune and service")
 
