@@ -7,7 +7,7 @@ links, so they work without JavaScript and stay in the URL.
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django import forms
 
@@ -25,6 +25,13 @@ TEXT_FIELDS = ("q", "titre", "auteur", "sujet")
 FACET_NAMES = tuple(facet.name for facet in FACETS)
 MAX_VALUES = 20  # values of one facet a URL may select
 MAX_PAGE = 500
+
+
+def _position(name: str) -> int:
+    """Where a parameter comes in a URL: text fields, facets in order, then the rest."""
+    if name in TEXT_FIELDS:
+        return -1
+    return FACET_NAMES.index(name) if name in FACET_NAMES else len(FACET_NAMES)
 
 
 class SearchForm(forms.Form):
@@ -68,6 +75,27 @@ class SearchRequest:
         values = list(self.query.filters.get(facet, ()))
         values = [v for v in values if v != value] if value in values else [*values, value]
         return self.url(**{facet: values})
+
+    def toggle_urls(self, facet: str, values) -> list[str]:
+        """:meth:`toggle_url` for many values of one facet, encoding the rest once."""
+        before, after, found = [], [], False
+        for name, value in self.params():
+            if name == facet:
+                found = True
+            elif found or FACET_NAMES.index(facet) < _position(name):
+                after.append((name, value))
+            else:
+                before.append((name, value))
+        head, tail = urlencode(before), urlencode(after)
+        selected = list(self.query.filters.get(facet, ()))
+        urls = []
+        for value in values:
+            chosen = (
+                [v for v in selected if v != value] if value in selected else [*selected, value]
+            )
+            middle = "&".join(f"{facet}={quote_plus(v)}" for v in chosen)
+            urls.append("?" + "&".join(part for part in (head, middle, tail) if part))
+        return urls
 
     def clear_url(self) -> str:
         """This search without any filter."""

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404
 
 from catalogue.availability import AvailabilityReport, LibraryAvailability
@@ -120,6 +120,15 @@ class WorkPage:
     sites: list[Site]  # sites holding a copy, for the map
 
     @property
+    def site_statuses(self) -> list:
+        """(site, status) of each site holding a copy, as the map wants them."""
+        seen = {}
+        for place in self.places:
+            if place.site and place.status and place.site.pk not in seen:
+                seen[place.site.pk] = network_selectors.SiteWithStatus(place.site, place.status)
+        return list(seen.values())
+
+    @property
     def open_now(self) -> list[SiteHoldings]:
         """Sites with a copy on the shelf (live status when known), open now."""
         return [
@@ -169,11 +178,49 @@ def _edition_key(record: Record) -> tuple:
     return ("", record.doc_type, record.publisher.casefold(), record.year, record.part)
 
 
+_RECORD_FIELDS = (
+    "id", "work_id", "library_id", "library__name", "source_id", "source__format",
+    "source__local_id", "source__last_seen_at", "title", "subtitle", "part",
+    "responsibility", "authors", "main_author", "publisher", "place", "year", "isbns",
+    "eans", "issns", "language", "doc_type", "audience", "subjects", "summary", "series",
+    "contents",
+)  # fmt: skip
+_ITEM_FIELDS = (
+    "id", "record_id", "library_id", "site_id", "site_code", "barcode", "source_item_id",
+    "call_number", "section", "status", "available",
+)  # fmt: skip
+
+
+def _sites(today) -> Prefetch:
+    """The copies' sites with what the page shows of them and their current exceptions
+    (their opening status now), nothing more."""
+    return Prefetch(
+        "site",
+        queryset=Site.objects.select_related("commune", "library")
+        .only(
+            "id",
+            "name",
+            "slug",
+            "opening_hours",
+            "latitude",
+            "longitude",
+            "address",
+            "postcode",
+            "library__name",
+            "commune__name",
+        )  # fmt: skip
+        .prefetch_related(network_selectors.current_exceptions(today)),
+    )
+
+
 def work_page(work: Work, now: datetime) -> WorkPage:
-    """Everything the work's page shows except live availability (a handful of queries:
-    records, copies with their sites, the sites' exceptions)."""
+    """Everything the work's page shows except live availability, in four queries:
+    records, copies, their sites, the sites' exceptions."""
     records = list(
-        Record.objects.filter(work=work).select_related("library", "source").order_by("year", "pk")
+        Record.objects.filter(work=work)
+        .select_related("library", "source")
+        .only(*_RECORD_FIELDS)
+        .order_by("year", "pk")
     )
     if not records:
         raise Http404("Cette œuvre n'a plus de notice.")
@@ -182,35 +229,33 @@ def work_page(work: Work, now: datetime) -> WorkPage:
     editions: dict[tuple, Edition] = {}
     for record in sorted(records, key=lambda r: (-(r.year or 0), r.pk)):
         editions.setdefault(_edition_key(record), Edition([])).records.append(record)
-    seen = dict(
-        Record.objects.filter(work=work)
-        .values("library_id")
-        .annotate(last=Max("source__last_seen_at"))
-        .values_list("library_id", "last")
-    )
+    libraries: dict[int, LibraryHoldings] = {}
+    for record in records:
+        holding = libraries.setdefault(
+            record.library_id, LibraryHoldings(record.library_id, record.library.name, None)
+        )
+        seen = record.source.last_seen_at
+        if holding.harvested_at is None or (seen and seen > holding.harvested_at):
+            holding.harvested_at = seen
+    by_id = {record.pk: record for record in records}
     today = now.astimezone(hours.TZ).date()
     items = list(
         Item.objects.filter(record__work=work)
-        .select_related("library", "record__source")
-        .prefetch_related(
-            Prefetch("site", queryset=network_selectors.sites_queryset(today)),
-        )
-        .order_by("library__name", "site__name", "call_number", "pk")
+        .only(*_ITEM_FIELDS)
+        .prefetch_related(_sites(today))
+        .order_by("library_id", "site_id", "call_number", "pk")
     )
-    libraries: dict[int, LibraryHoldings] = {}
-    for record in records:
-        libraries.setdefault(
-            record.library_id,
-            LibraryHoldings(record.library_id, record.library.name, seen.get(record.library_id)),
-        )
     places: dict[tuple, SiteHoldings] = {}
     for item in items:
+        item.record = by_id[item.record_id]  # for live availability: the record's source id
         key = (item.library_id, item.site_id, "" if item.site_id else item.site_code)
         if key not in places:
             status = network_selectors.status_of(item.site, now) if item.site else None
             places[key] = SiteHoldings(item.site, item.site_code, [], status)
             libraries[item.library_id].sites.append(places[key])
         places[key].copies.append(Copy(item, harvested_label(item)))
+    for holding in libraries.values():
+        holding.sites.sort(key=lambda place: (place.site is None, place.site and place.site.name))
     holdings = sorted(libraries.values(), key=lambda h: h.name)
     sites = list({place.site.pk: place.site for place in places.values() if place.site}.values())
     return WorkPage(

@@ -50,14 +50,10 @@ def _with_text(wanted, text: str) -> str:
 def facet_links(wanted, result) -> list[dict]:
     groups = []
     for group in result.facets:
+        urls = wanted.toggle_urls(group.facet.name, [value.value for value in group.values])
         values = [
-            {
-                "label": value.label,
-                "count": value.count,
-                "selected": value.selected,
-                "url": wanted.toggle_url(group.facet.name, value.value),
-            }
-            for value in group.values
+            {"label": v.label, "count": v.count, "selected": v.selected, "url": url}
+            for v, url in zip(group.values, urls, strict=True)
         ]
         groups.append(
             {
@@ -137,7 +133,9 @@ def work(request, pk: int, live: bool = False):
         "announcement": announcement(page) if live else "",
         "permanent_url": url,
         "jsonld": exports.json_ld(found, page.records, url),
-        "map_data": sites_feature_collection(page.sites, now) if page.sites else None,
+        "map_data": sites_feature_collection(page.sites, now, page.site_statuses)
+        if page.sites
+        else None,
         "type_label": DocType.LABELS.get(found.doc_type, ""),
     }
     return render(request, "catalogue/work.html", context)

@@ -17,7 +17,8 @@ class SiteWithStatus:
     status: hours.Status
 
 
-def _current_exceptions(today: date) -> Prefetch:
+def current_exceptions(today: date) -> Prefetch:
+    """A site's exceptions from ``today`` on, as ``current_exceptions``."""
     return Prefetch(
         "exceptions",
         queryset=OpeningException.objects.filter(end_date__gte=today).order_by("start_date"),
@@ -29,7 +30,7 @@ def sites_queryset(today: date) -> QuerySet[Site]:
     return (
         Site.objects.select_related("library", "commune", "photo")
         .defer("commune__boundary")
-        .prefetch_related("features", _current_exceptions(today))
+        .prefetch_related("features", current_exceptions(today))
         .order_by("commune__name", "name")
     )
 

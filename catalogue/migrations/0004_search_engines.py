@@ -9,7 +9,6 @@ POSTGRESQL = [
         ADD COLUMN ta_tsv tsvector NOT NULL DEFAULT ''""",
     "CREATE INDEX workindex_tsv ON catalogue_workindex USING gin (tsv)",
     "CREATE INDEX workindex_ta_tsv ON catalogue_workindex USING gin (ta_tsv)",
-    "CREATE INDEX workindex_facets ON catalogue_workindex USING gin (facets)",
     # Broad queries read works in static-rank order and test titles, authors and facets
     # on the index entries alone (an index-only scan): the index is a copy of what
     # ranking needs, kept in rank order by PostgreSQL itself.
@@ -25,7 +24,6 @@ POSTGRESQL = [
         facets text[] NOT NULL
     )""",
     "CREATE INDEX workindex_sample_tsv ON catalogue_workindex_sample USING gin (tsv)",
-    "CREATE INDEX workindex_sample_facets ON catalogue_workindex_sample USING gin (facets)",
     # LIKE 'prefix%' on the title key (tier 1, autocomplete) whatever the collation.
     "CREATE INDEX workindex_title_prefix ON catalogue_workindex (title_key varchar_pattern_ops)",
     "CREATE INDEX workindex_author_prefix ON catalogue_workindex (author_key varchar_pattern_ops)",
@@ -44,7 +42,8 @@ POSTGRESQL_REVERSE = [
 SQLITE = [
     # Terms are already folded and stemmed: the tokenizer only splits on spaces.
     """CREATE VIRTUAL TABLE catalogue_workindex_fts USING fts5(
-        title, authors, subjects, other, tokenize = 'unicode61 remove_diacritics 0')""",
+        title, authors, subjects, other, facets,
+        tokenize = 'unicode61 remove_diacritics 0')""",
     """CREATE TABLE catalogue_workfacet (
         facet TEXT NOT NULL, work_id INTEGER NOT NULL, PRIMARY KEY (facet, work_id)
     ) WITHOUT ROWID""",

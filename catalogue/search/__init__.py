@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 INDEX_CHUNK = 1000
+MAX_FACET_VALUES = 30  # values of one facet shown (the most frequent; selected ones too)
 FEW_RESULTS = 3  # below this, a better spelling is offered ("Vouliez-vous dire…")
 
 
@@ -168,44 +169,48 @@ def search(query: SearchQuery) -> SearchResult:
 
 
 def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
-    """The facets to show, values by count, with their labels (one query per kind of
-    name: libraries, communes, sites)."""
+    """The facets to show: values by count (years in their order), the most frequent
+    MAX_FACET_VALUES of each and the selected ones, with their labels (one query per
+    kind of name: libraries, communes, sites)."""
     by_prefix: dict[str, list[tuple[str, int]]] = {}
     for token, count in page.facet_counts.items():
         prefix, _, value = token.partition(":")
         if prefix in BY_PREFIX:
             by_prefix.setdefault(prefix, []).append((value, count))
-    for name, values in query.filters.items():
-        # A selected value stays visible (to be removed) even when it counts nothing.
-        if name in BY_NAME:
-            present = {value for value, _count in by_prefix.get(BY_NAME[name].prefix, [])}
-            by_prefix.setdefault(BY_NAME[name].prefix, []).extend(
-                (value, 0) for value in values if value not in present
-            )
-    names = _names(by_prefix)
-    groups = []
+    shown: dict[str, list[tuple[str, int]]] = {}
     for facet in FACETS:
-        values = by_prefix.get(facet.prefix)
-        if not values:
-            continue
-        selected = set(query.filters.get(facet.name, ()))
+        values = by_prefix.get(facet.prefix, [])
+        selected = query.filters.get(facet.name, ())
+        present = {value for value, _count in values}
+        # A selected value stays visible (to be removed) even when it counts nothing.
+        values += [(value, 0) for value in selected if value not in present]
         if facet.prefix == "y":
             order = {value: i for i, (value, *_rest) in enumerate(YEAR_RANGES)}
             values.sort(key=lambda item: order.get(item[0], 99))
         else:
             values.sort(key=lambda item: (-item[1], item[0]))
-        groups.append(
-            FacetGroup(
-                facet,
-                [
-                    FacetValue(
-                        value, value_label(facet.prefix, value, names), count, value in selected
-                    )
-                    for value, count in values
-                ],
-            )
+            values = values[:MAX_FACET_VALUES] + [
+                item for item in values[MAX_FACET_VALUES:] if item[0] in selected
+            ]
+        if values:
+            shown[facet.prefix] = values
+    names = _names(shown)
+    return [
+        FacetGroup(
+            facet,
+            [
+                FacetValue(
+                    value,
+                    value_label(facet.prefix, value, names),
+                    count,
+                    value in query.filters.get(facet.name, ()),
+                )
+                for value, count in shown[facet.prefix]
+            ],
         )
-    return groups
+        for facet in FACETS
+        if facet.prefix in shown
+    ]
 
 
 def _names(by_prefix) -> dict[tuple[str, str], str]:

@@ -20,14 +20,14 @@ count, every facet count, the order. Beyond it the query is *broad* ("histoire",
 "revue"): counting or ranking every match is what made full-text search slow at two
 million works (ARCHITECTURE.md), so the total and the facet counts are estimated from a
 uniform sample of the works (shown as "environ 12 000"), and a page is read in
-static-rank order, where matches are dense, so few rows are read. How, is each engine's:
-the base :meth:`Engine.run` (SQLite) counts up to the limit first and reads a broad
-query tier by tier; PostgreSQL sizes every query on a fixed sample first and ranks a
-broad one among a bounded set of candidates (:mod:`catalogue.search.postgres`).
+static-rank order, where matches are dense, so few rows are read, and ranked among those
+bounded candidates (works titled exactly as the query always among them). Each engine
+does it its own way: PostgreSQL sizes every query on a fixed 2 % sample first
+(:mod:`catalogue.search.postgres`); SQLite reads its matches once, up to the limit
+(:mod:`catalogue.search.sqlite`).
 Results beyond :data:`MAX_BROAD_RESULTS` are not paged: the patron is asked to refine.
 """
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -35,8 +35,6 @@ from catalogue.search.query import Plan
 
 EXACT_LIMIT = 10_000
 MAX_BROAD_RESULTS = 1_000
-SAMPLE_TARGET = 4_000  # matching works a facet estimate aims to count
-TIERS = 7
 
 SORTS = ("relevance", "newest", "title", "author")
 
@@ -50,8 +48,8 @@ class Page:
 
 
 class Engine:
-    """An engine indexes documents and answers plans. Subclasses implement the
-    primitives; :meth:`run` is the algorithm above."""
+    """An engine indexes documents and answers plans; :meth:`run` is the algorithm
+    above, each engine's own way."""
 
     vendor: str
 
@@ -61,65 +59,27 @@ class Engine:
     def delete(self, work_ids) -> None:
         raise NotImplementedError
 
-    def count(self, plan: Plan, limit: int) -> int:
-        """Works matching ``plan``, counted up to ``limit``."""
-        raise NotImplementedError
-
-    def exact_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
-        """One page of a query known to match at most EXACT_LIMIT works, fully ranked."""
-        raise NotImplementedError
-
-    def exact_facets(self, plan: Plan) -> Counter:
-        raise NotImplementedError
-
-    def tier_page(self, plan: Plan, tier: int, limit: int) -> list[int]:
-        """Up to ``limit`` works of one tier of a broad query, in static-rank order."""
-        raise NotImplementedError
-
-    def sorted_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
-        """One page of a broad query sorted by year, title or author."""
-        raise NotImplementedError
-
-    def sample(self, plan: Plan, buckets: int) -> tuple[int, Counter]:
-        """Matching works whose sample bucket is below ``buckets`` (of 1000): how many,
-        and their facet counts."""
-        raise NotImplementedError
-
-    def tiers(self, plan: Plan) -> range:
-        if plan.identifier or not plan.rank_terms:
-            return range(TIERS - 1, TIERS)  # one tier: everything matches alike
-        first = 0 if plan.title_key else 2
-        return range(first, TIERS)
-
     def run(self, plan: Plan, *, sort: str, offset: int, limit: int, facets: bool = True) -> Page:
-        total = self.count(plan, EXACT_LIMIT + 1)
-        if total <= EXACT_LIMIT:
-            ids = self.exact_page(plan, sort, offset, limit) if offset < total else []
-            return Page(
-                ids, total, True, self.exact_facets(plan) if facets and total else Counter()
-            )
-        wanted = min(offset + limit, MAX_BROAD_RESULTS)
-        if sort == "relevance":
-            ids: list[int] = []
-            for tier in self.tiers(plan):
-                if len(ids) >= wanted:
-                    break
-                ids += self.tier_page(plan, tier, wanted - len(ids))
-            ids = ids[offset:wanted]
-        else:
-            ids = self.sorted_page(plan, sort, offset, max(wanted - offset, 0))
-        estimate, counts = self._estimate(plan) if facets else (total, Counter())
-        return Page(ids, max(estimate, EXACT_LIMIT + 1), False, counts)
+        """The works of one page of ``plan`` in ``sort`` order, the total and the facet
+        counts: exact up to :data:`EXACT_LIMIT` works, estimated beyond."""
+        raise NotImplementedError
 
-    def _estimate(self, plan: Plan) -> tuple[int, Counter]:
-        """The total and the facet counts of a broad query, from a sample of its works:
-        1 % first, to learn its size, then as many buckets as SAMPLE_TARGET needs."""
-        first, counts = self.sample(plan, 10)
-        estimate = first * 100
-        buckets = min(1000, max(10, math.ceil(1000 * SAMPLE_TARGET / max(estimate, 1))))
-        if buckets > 10:
-            first, counts = self.sample(plan, buckets)
-        scale = 1000 / buckets
-        return round(first * scale), Counter(
-            {token: max(1, round(n * scale)) for token, n in counts.items()}
-        )
+    def term_frequency(self, stem: str, limit: int) -> int:
+        """In how many works the index holds this term, counted up to ``limit``."""
+        raise NotImplementedError
+
+    def similar_terms(self, word: str, limit: int = 5) -> list[tuple[str, float, int]]:
+        """Vocabulary words close to ``word`` (trigram similarity), closest first."""
+        raise NotImplementedError
+
+    def known_terms(self, words) -> set[str]:
+        raise NotImplementedError
+
+    def add_terms(self, counts: Counter) -> None:
+        raise NotImplementedError
+
+    def complete_titles(self, prefix: str, limit: int) -> list[int]:
+        raise NotImplementedError
+
+    def complete_authors(self, prefix: str, limit: int) -> list[int]:
+        raise NotImplementedError

@@ -5,10 +5,12 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
 - ``tsv``: every field, weighted title A, authors B, subjects C, other D, built with
   the ``simple`` configuration from terms our analyser already folded and stemmed
   (:mod:`catalogue.search.analysis`, the Snowball French stemmer PostgreSQL's own
-  ``french`` configuration uses), so PostgreSQL and SQLite index the same lexemes;
+  ``french`` configuration uses), so PostgreSQL and SQLite index the same lexemes; and
+  the work's facet tokens (``t:book``, ``b:12``…) as lexemes too, which no word can be
+  (words have no colon): one GIN scan intersects a query's words and filters;
 - ``ta_tsv``: title (A) and authors (B) only, a much smaller index that answers the
   ranking tiers without reading every summary's match;
-- ``facets``: the facet tokens, ``text[]`` under a GIN index;
+- ``facets``: the same facet tokens as ``text[]``, counted for the facets;
 - the **rank index** ``(rank DESC, work_id) INCLUDE (ta_tsv, facets)``: read in order,
   it answers "the best-held works matching in titles or authors, with these filters"
   from its entries alone (an index-only scan), stopping as soon as enough match;
@@ -82,11 +84,20 @@ def _filters(plan: Plan) -> tuple[str, list]:
     return " AND ".join(conditions) or "TRUE", params
 
 
+def _quoted(token: str) -> str:
+    """A facet token as a tsquery lexeme (tokens hold any character: quoted, escaped)."""
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def _where(plan: Plan) -> tuple[str, list]:
-    filters, params = _filters(plan)
-    if plan.is_empty:
-        return filters, params
-    return f"tsv @@ %s::tsquery AND {filters}", [tsquery(plan), *params]
+    """The whole query as one match of ``tsv``: its words and its filters, whose tokens
+    ``tsv`` holds too, so that the GIN index intersects them itself (a common filter —
+    a language, an audience — costs nothing more than the words' postings)."""
+    parts = [f"({tsquery(plan)})"] if not plan.is_empty else []
+    parts += ["(" + " | ".join(_quoted(token) for token in group) + ")" for group in plan.filters]
+    if not parts:
+        return "TRUE", []
+    return "tsv @@ %s::tsquery", [" & ".join(parts)]
 
 
 def _title_author_query(plan: Plan) -> str:
@@ -169,7 +180,7 @@ class PostgresEngine(Engine):
             (
                 d.work_id, d.title_key, d.title_terms, d.author_key, d.year, d.library_count,
                 d.available_count, d.rank, d.sample, d.title_words, d.facets,
-                d.title, d.authors, d.subjects, d.other, d.title, d.authors,
+                d.title, d.authors, d.subjects, d.other, d.facets, d.title, d.authors,
             )
             for d in documents
         ]  # fmt: skip
@@ -182,7 +193,8 @@ class PostgresEngine(Engine):
                 setweight(to_tsvector('simple', %s), 'A')
                 || setweight(to_tsvector('simple', %s), 'B')
                 || setweight(to_tsvector('simple', %s), 'C')
-                || setweight(to_tsvector('simple', %s), 'D'),
+                || setweight(to_tsvector('simple', %s), 'D')
+                || array_to_tsvector(%s::text[]),
                 setweight(to_tsvector('simple', %s), 'A')
                 || setweight(to_tsvector('simple', %s), 'B'))
             ON CONFLICT (work_id) DO UPDATE SET
@@ -247,7 +259,8 @@ class PostgresEngine(Engine):
             )
             SELECT NULL, count(*), count(*) FILTER (WHERE ta) FROM hits
             UNION ALL
-            SELECT token, count(*), 0 FROM hits, unnest(facets) AS token GROUP BY token
+            SELECT token, count(*), 0 FROM (SELECT unnest(facets) AS token FROM hits) AS tokens
+            GROUP BY token
         """  # noqa: S608
         rows = self._fetch(sql, [*([ta] if ta else []), *params])
         head = next(row for row in rows if row[0] is None)
@@ -273,8 +286,10 @@ class PostgresEngine(Engine):
             SELECT 0, NULL, n FROM total
             UNION ALL SELECT 1, work_id::text, 0 FROM page
             UNION ALL (
-                SELECT 2, token, count(*) FROM hits, unnest(hits.facets) AS token
-                WHERE (SELECT n FROM total) <= {cap} GROUP BY token
+                SELECT 2, token, count(*) FROM (
+                    SELECT unnest(facets) AS token FROM hits
+                    WHERE (SELECT n FROM total) <= {cap}
+                ) AS tokens GROUP BY token
             )
         """  # noqa: S608
         rows = self._fetch(sql, [*params, *order_params, limit, offset])

@@ -5,22 +5,46 @@ FTS5 has no French stemmer, so it indexes the terms our analyser produced
 creates, beside ``catalogue_workindex``:
 
 - ``catalogue_workindex_fts``: an FTS5 table (rowid = work id) with the columns
-  title, authors, subjects, other;
-- ``catalogue_workfacet``: (facet token, work id) pairs, the key of both the filters
-  and the facet counts.
+  title, authors, subjects, other, and ``facets``: each facet token of the work as one
+  FTS5 token (``f`` and a hash of it), and ``zsample`` for the works of the fixed 2 %
+  sample, so that a query's words, filters and sample are one MATCH;
+- ``catalogue_workfacet``: (facet token, work id) pairs, what facet counts read.
+
+A query is one MATCH first, up to EXACT_LIMIT + 1 works: under the limit, its page is
+ranked and its facets counted over those works; over it, the total and facet counts are
+the sample's, scaled, and the page is ranked among bounded candidates, as on PostgreSQL.
 """
 
+import hashlib
+import json
 from collections import Counter
 
 from django.db import connection
 
-from catalogue.search.engine import EXACT_LIMIT, Engine
+from catalogue.search import engine
+from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page
 from catalogue.search.query import ALL_FIELDS, AUTHORS, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
 FTS = "catalogue_workindex_fts"
 FACETS = "catalogue_workfacet"
 _CLOSENESS_TERMS = 6
+SAMPLE_BUCKETS = 20  # of 1,000: the works whose ``sample`` is below this are the sample
+SAMPLE_MARK = "zsample"
+SCALE = 1000 / SAMPLE_BUCKETS
+CANDIDATES = 200
+
+
+def facet_token(token: str) -> str:
+    """A facet token ("t:book", "u:Finances publiques") as one FTS5 token."""
+    return "f" + hashlib.blake2b(token.encode(), digest_size=8).hexdigest()
+
+
+def facet_column(document) -> str:
+    tokens = [facet_token(token) for token in document.facets]
+    if document.sample < SAMPLE_BUCKETS:
+        tokens.append(SAMPLE_MARK)
+    return " ".join(tokens)
 
 
 def _quoted(terms) -> str:
@@ -36,13 +60,18 @@ def _columns(fields) -> str:
     return "" if tuple(fields) == ALL_FIELDS else "{" + " ".join(fields) + "} : "
 
 
-def match(plan: Plan) -> str:
-    if plan.identifier:
-        return f'{{other}} : "{plan.identifier}"'
+def match(plan: Plan, *, sample: bool = False) -> str:
+    """The FTS5 expression of the whole query: words, filters (and the sample)."""
     parts = []
+    if plan.identifier:
+        parts.append(f'{{other}} : "{plan.identifier}"')
     for clause in plan.clauses:
         inner = f'"{" ".join(clause.terms)}"' if clause.phrase else _quoted(clause.terms)
         parts.append(f"{_columns(clause.fields)}({inner})")
+    for group in plan.filters:
+        parts.append("{facets} : (" + " OR ".join(f'"{facet_token(t)}"' for t in group) + ")")
+    if sample:
+        parts.append(f'{{facets}} : "{SAMPLE_MARK}"')
     return " AND ".join(parts)
 
 
@@ -50,17 +79,25 @@ def _in_fts(expression: str) -> tuple[str, list]:
     return f"work_id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)", [expression]  # noqa: S608
 
 
-def _where(plan: Plan) -> tuple[str, list]:
-    conditions, params = [], []
-    if not plan.is_empty:
-        condition, values = _in_fts(match(plan))
-        conditions.append(condition)
-        params += values
+def _ids(ids) -> tuple[str, list]:
+    return "work_id IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+
+
+def _title_author_match(plan: Plan) -> str:
+    """The query matched in titles and authors only, with its filters, or "" when a part
+    of it can only match elsewhere (a subject field, an identifier)."""
+    if plan.identifier or not plan.clauses:
+        return ""
+    parts = []
+    for clause in plan.clauses:
+        fields = (TITLE, AUTHORS) if clause.fields == ALL_FIELDS else clause.fields
+        if SUBJECTS in fields:
+            return ""
+        inner = f'"{" ".join(clause.terms)}"' if clause.phrase else _quoted(clause.terms)
+        parts.append(f"{_columns(fields)}({inner})")
     for group in plan.filters:
-        marks = ", ".join("%s" for _ in group)
-        conditions.append(f"work_id IN (SELECT work_id FROM {FACETS} WHERE facet IN ({marks}))")  # noqa: S608
-        params += list(group)
-    return " AND ".join(conditions) or "1", params
+        parts.append("{facets} : (" + " OR ".join(f'"{facet_token(t)}"' for t in group) + ")")
+    return " AND ".join(parts)
 
 
 def _tier_conditions(plan: Plan) -> dict[int, tuple[str, list]]:
@@ -136,9 +173,12 @@ class SqliteEngine(Engine):
                 ],  # fmt: skip
             )
             cursor.executemany(
-                f"INSERT INTO {FTS} (rowid, title, authors, subjects, other) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s)",
-                [(d.work_id, d.title, d.authors, d.subjects, d.other) for d in documents],
+                f"INSERT INTO {FTS} (rowid, title, authors, subjects, other, facets) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (d.work_id, d.title, d.authors, d.subjects, d.other, facet_column(d))
+                    for d in documents
+                ],
             )
             cursor.executemany(
                 f"INSERT INTO {FACETS} (facet, work_id) VALUES (%s, %s)",  # noqa: S608
@@ -159,65 +199,92 @@ class SqliteEngine(Engine):
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    def count(self, plan: Plan, limit: int) -> int:
-        where, params = _where(plan)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {where} LIMIT %s)"  # noqa: S608
-        return self._fetch(sql, [*params, limit])[0][0]
+    # ------------------------------------------------------------------- searching
 
-    def exact_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
-        where, params = _where(plan)
-        order, order_params = _order(plan, sort)
-        sql = f"""
-            WITH hits AS MATERIALIZED (
-                SELECT work_id, title_key, title_terms, title_words, author_key, year, rank
-                FROM {TABLE} WHERE {where} LIMIT {EXACT_LIMIT}
+    def run(self, plan: Plan, *, sort: str, offset: int, limit: int, facets: bool = True) -> Page:
+        """One MATCH gives the works (up to EXACT_LIMIT + 1); under the limit they are
+        ranked and their facets counted exactly, over it the sample sizes the query and
+        the page is ranked among bounded candidates."""
+        cap = engine.EXACT_LIMIT
+        if plan.is_empty and not plan.filters:
+            return Page([], 0, True, Counter())
+        hits = [row[0] for row in self._fetch(
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s",  # noqa: S608
+            [match(plan), cap + 1],
+        )]  # fmt: skip
+        if len(hits) <= cap:
+            return Page(
+                self._ranked(plan, sort, hits, offset, limit) if hits else [],
+                len(hits),
+                True,
+                self._facets(hits) if facets and hits else Counter(),
             )
-            SELECT work_id FROM hits ORDER BY {order} LIMIT %s OFFSET %s
-        """  # noqa: S608
-        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
+        sampled = [row[0] for row in self._fetch(
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s",  # noqa: S608
+            [match(plan, sample=True)],
+        )]  # fmt: skip
+        wanted = min(offset + limit, MAX_BROAD_RESULTS)
+        if sort == "relevance":
+            ids = self._ranked(plan, sort, self._candidates(plan, wanted), offset, limit)
+        else:
+            where, params = _in_fts(match(plan))
+            order, order_params = _order(plan, sort)
+            ids = self._column(
+                f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} "  # noqa: S608
+                "LIMIT %s OFFSET %s",
+                [*params, *order_params, max(wanted - offset, 0), offset],
+            )
+        counts = Counter({t: max(1, round(n * SCALE)) for t, n in self._facets(sampled).items()})
+        return Page(ids, max(round(len(sampled) * SCALE), cap + 1), False, counts)
 
-    def exact_facets(self, plan: Plan) -> Counter:
-        where, params = _where(plan)
-        sql = f"""
-            SELECT facet, count(*) FROM {FACETS}
-            WHERE work_id IN (SELECT work_id FROM {TABLE} WHERE {where}) GROUP BY facet
-        """  # noqa: S608
-        return Counter(dict(self._fetch(sql, params)))
-
-    def tier_page(self, plan: Plan, tier: int, limit: int) -> list[int]:
-        where, params = _where(plan)
-        tiers = _tier_conditions(plan)
-        conditions = [where]
-        if tier in tiers:
-            condition, values = tiers[tier]
-            conditions.append(condition)
-            params = [*params, *values]
-        for earlier in range(tier):
-            if earlier in tiers:
-                condition, values = tiers[earlier]
-                conditions.append(f"NOT ({condition})")
-                params = [*params, *values]
-        sql = (
-            f"SELECT work_id FROM {TABLE} WHERE {' AND '.join(conditions)} "  # noqa: S608
-            "ORDER BY rank DESC, work_id LIMIT %s"
-        )
-        return [row[0] for row in self._fetch(sql, [*params, limit])]
-
-    def sorted_page(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
-        where, params = _where(plan)
+    def _ranked(self, plan: Plan, sort: str, ids, offset: int, limit: int) -> list[int]:
+        condition, params = _ids(ids)
         order, order_params = _order(plan, sort)
-        sql = f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
-        return [row[0] for row in self._fetch(sql, [*params, *order_params, limit, offset])]
-
-    def sample(self, plan: Plan, buckets: int) -> tuple[int, Counter]:
-        where, params = _where(plan)
-        sampled = f"SELECT work_id FROM {TABLE} WHERE {where} AND sample < %s"  # noqa: S608
-        total = self._fetch(f"SELECT count(*) FROM ({sampled})", [*params, buckets])[0][0]  # noqa: S608
-        rows = self._fetch(
-            f"SELECT facet, count(*) FROM {FACETS} WHERE work_id IN ({sampled}) GROUP BY facet",  # noqa: S608
-            [*params, buckets],
+        return self._column(
+            f"SELECT work_id FROM {TABLE} WHERE {condition} ORDER BY {order} "  # noqa: S608
+            "LIMIT %s OFFSET %s",
+            [*params, *order_params, limit, offset],
         )
-        return total, Counter(dict(rows))
+
+    def _facets(self, ids) -> Counter:
+        condition, params = _ids(ids)
+        rows = self._fetch(
+            f"SELECT facet, count(*) FROM {FACETS} WHERE {condition} GROUP BY facet",  # noqa: S608
+            params,
+        )
+        return Counter(dict(rows))
+
+    def _candidates(self, plan: Plan, wanted: int) -> list[int]:
+        """A broad query's candidates: works titled exactly as the query, the best-held
+        works matching in titles or authors, and, if too few, the best-held others."""
+        candidates: list[int] = []
+        if plan.title_key:
+            where, params = _in_fts(match(plan))
+            candidates += self._column(
+                f"SELECT work_id FROM {TABLE} WHERE title_key = %s AND {where} "  # noqa: S608
+                "ORDER BY rank DESC LIMIT %s",
+                [plan.title_key, *params, wanted],
+            )
+        title_author = _title_author_match(plan)
+        if title_author:
+            where, params = _in_fts(title_author)
+            candidates += self._column(
+                f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY rank DESC, work_id "  # noqa: S608
+                "LIMIT %s",
+                [*params, max(CANDIDATES, wanted + CANDIDATES // 2)],
+            )
+        candidates = list(dict.fromkeys(candidates))
+        if len(candidates) < wanted:
+            where, params = _in_fts(match(plan))
+            candidates += self._column(
+                f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY rank DESC, work_id "  # noqa: S608
+                "LIMIT %s",
+                [*params, wanted],
+            )
+        return list(dict.fromkeys(candidates))
+
+    def _column(self, sql: str, params: list) -> list:
+        return [row[0] for row in self._fetch(sql, params)]
 
     # ------------------------------------------------------------ vocabulary, completion
 
