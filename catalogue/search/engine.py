@@ -47,6 +47,33 @@ class Page:
     facet_counts: Counter  # token → count (estimated when not exact)
 
 
+def order_by(
+    sort: str, *, newest: str, tiers: dict[int, tuple[str, list]], in_own_title: list
+) -> tuple[str, list]:
+    """The ORDER BY of a sort, from an engine's SQL: ``newest`` (year first, works
+    without one last), the condition of each ranking tier, and one condition per query
+    term (up to six) that is true when the work's own title holds it (title coverage)."""
+    if sort == "newest":
+        return f"{newest}, rank DESC, work_id", []
+    if sort == "title":
+        return "title_key, rank DESC, work_id", []
+    if sort == "author":
+        return "author_key = '', author_key, title_key, work_id", []
+    if not tiers:
+        return "rank DESC, work_id", []
+    cases, params = [], []
+    for tier, (condition, values) in sorted(tiers.items()):
+        cases.append(f"WHEN {condition} THEN {tier}")
+        params += values
+    covered = " + ".join(f"({condition})" for condition, _value in in_own_title) or "0"
+    params += [value for _condition, value in in_own_title]
+    order = (
+        f"CASE {' '.join(cases)} ELSE 6 END, "
+        f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END, rank DESC, work_id"
+    )
+    return order, params
+
+
 class Engine:
     """An engine indexes documents and answers plans; :meth:`run` is the algorithm
     above, each engine's own way."""

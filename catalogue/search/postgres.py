@@ -30,7 +30,7 @@ from collections import Counter
 from django.db import connection, transaction
 
 from catalogue.search import engine
-from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page
+from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page, order_by
 from catalogue.search.query import ALL_FIELDS, AUTHORS, OTHER, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
@@ -149,27 +149,15 @@ def _like_prefix(prefix: str) -> str:
 
 
 def _order(plan: Plan, sort: str) -> tuple[str, list]:
-    if sort == "newest":
-        return "year DESC NULLS LAST, rank DESC, work_id", []
-    if sort == "title":
-        return "title_key, rank DESC, work_id", []
-    if sort == "author":
-        return "author_key = '', author_key, title_key, work_id", []
-    tiers = _tier_conditions(plan)
-    if not tiers:
-        return "rank DESC, work_id", []
-    cases, params = [], []
-    for tier, (condition, values) in sorted(tiers.items()):
-        cases.append(f"WHEN {condition} THEN {tier}")
-        params += values
-    closeness_terms = plan.rank_terms[:_CLOSENESS_TERMS]
-    in_title = " + ".join("(title_terms LIKE %s)::int" for _ in closeness_terms) or "0"
-    params += [f"% {term} %" for term in closeness_terms]
-    order = (
-        f"CASE {' '.join(cases)} ELSE 6 END, "
-        f"CASE WHEN ({in_title}) * 2 >= title_words THEN 0 ELSE 1 END, rank DESC, work_id"
+    return order_by(
+        sort,
+        newest="year DESC NULLS LAST",
+        tiers=_tier_conditions(plan),
+        in_own_title=[
+            ("(title_terms LIKE %s)::int", f"% {term} %")
+            for term in plan.rank_terms[:_CLOSENESS_TERMS]
+        ],
     )
-    return order, params
 
 
 class PostgresEngine(Engine):
