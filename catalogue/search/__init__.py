@@ -15,6 +15,7 @@ and rank with the rules of :mod:`catalogue.search.engine`.
 """
 
 import math
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 INDEX_CHUNK = 1000
-MAX_FACET_VALUES = 30  # values of one facet shown (the most frequent; selected ones too)
+MAX_FACET_VALUES = 20  # values of one facet shown (the most frequent; selected ones too)
 FEW_RESULTS = 3  # below this, a better spelling is offered ("Vouliez-vous dire…")
 
 
@@ -213,24 +214,41 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
     ]
 
 
+_NAMES_SECONDS = 60  # facet labels of libraries, sites and communes may lag a rename by this
+_names_cache: dict = {"at": 0.0, "names": {}}
+
+
 def _names(by_prefix) -> dict[tuple[str, str], str]:
+    """Labels of library, site and commune values: read once a minute per process (the
+    network's 58 libraries and 92 sites), not for every search."""
+    if time.monotonic() - _names_cache["at"] > _NAMES_SECONDS:
+        _names_cache["names"] = _all_names()
+        _names_cache["at"] = time.monotonic()
+    names = _names_cache["names"]
+    wanted = [(p, value) for p in ("b", "s", "c") for value, _count in by_prefix.get(p, [])]
+    if any(key not in names for key in wanted):
+        names = _names_cache["names"] = _all_names()  # one added in another process
+        _names_cache["at"] = time.monotonic()
+    return names
+
+
+def _all_names() -> dict[tuple[str, str], str]:
     from network.models import Commune, Library, Site
 
     names: dict[tuple[str, str], str] = {}
-    for prefix, model, key, label in (
-        ("b", Library, "pk", "name"),
-        ("s", Site, "pk", "name"),
-        ("c", Commune, "insee_code", "name"),
+    for prefix, model, key in (
+        ("b", Library, "pk"),
+        ("s", Site, "pk"),
+        ("c", Commune, "insee_code"),
     ):
-        wanted = [value for value, _count in by_prefix.get(prefix, [])]
-        if prefix in ("b", "s"):
-            wanted = [value for value in wanted if value.isdigit()]
-        if wanted:
-            for value, name in model.objects.filter(**{f"{key}__in": wanted}).values_list(
-                key, label
-            ):
-                names[(prefix, str(value))] = name
+        for value, name in model.objects.values_list(key, "name"):
+            names[(prefix, str(value))] = name
     return names
+
+
+def forget_names(**kwargs) -> None:
+    """A library, site or commune changed in this process: labels are read again."""
+    _names_cache["at"] = 0.0
 
 
 RARE = 3  # a word found in fewer works than this may be a misspelling of a common one
