@@ -4,7 +4,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
 from django.http import Http404
 
 from catalogue.availability import AvailabilityReport, LibraryAvailability
@@ -191,31 +190,9 @@ _ITEM_FIELDS = (
 )  # fmt: skip
 
 
-def _sites(today) -> Prefetch:
-    """The copies' sites with what the page shows of them and their current exceptions
-    (their opening status now), nothing more."""
-    return Prefetch(
-        "site",
-        queryset=Site.objects.select_related("commune", "library")
-        .only(
-            "id",
-            "name",
-            "slug",
-            "opening_hours",
-            "latitude",
-            "longitude",
-            "address",
-            "postcode",
-            "library__name",
-            "commune__name",
-        )  # fmt: skip
-        .prefetch_related(network_selectors.current_exceptions(today)),
-    )
-
-
 def work_page(work: Work, now: datetime) -> WorkPage:
-    """Everything the work's page shows except live availability, in four queries:
-    records, copies, their sites, the sites' exceptions."""
+    """Everything the work's page shows except live availability, in two queries:
+    records and copies (the sites come from the process's copy of them)."""
     records = list(
         Record.objects.filter(work=work)
         .select_related("library", "source")
@@ -239,15 +216,16 @@ def work_page(work: Work, now: datetime) -> WorkPage:
             holding.harvested_at = seen
     by_id = {record.pk: record for record in records}
     today = now.astimezone(hours.TZ).date()
+    sites = network_selectors.sites_by_id(today)
     items = list(
         Item.objects.filter(record__work=work)
         .only(*_ITEM_FIELDS)
-        .prefetch_related(_sites(today))
         .order_by("library_id", "site_id", "call_number", "pk")
     )
     places: dict[tuple, SiteHoldings] = {}
     for item in items:
         item.record = by_id[item.record_id]  # for live availability: the record's source id
+        item.site = sites.get(item.site_id)
         key = (item.library_id, item.site_id, "" if item.site_id else item.site_code)
         if key not in places:
             status = network_selectors.status_of(item.site, now) if item.site else None
@@ -257,10 +235,13 @@ def work_page(work: Work, now: datetime) -> WorkPage:
     for holding in libraries.values():
         holding.sites.sort(key=lambda place: (place.site is None, place.site and place.site.name))
     holdings = sorted(libraries.values(), key=lambda h: h.name)
-    sites = list({place.site.pk: place.site for place in places.values() if place.site}.values())
-    return WorkPage(
-        work, main, records, list(editions.values()), holdings, list(places.values()), sites
+    holding_sites = list(
+        {place.site.pk: place.site for place in places.values() if place.site}.values()
     )
+    return WorkPage(
+        work, main, records, list(editions.values()), holdings, list(places.values()),
+        holding_sites,
+    )  # fmt: skip
 
 
 def work_document(work: Work) -> WorkIndex | None:

@@ -6,7 +6,8 @@ POSTGRESQL = [
     """ALTER TABLE catalogue_workindex
         ADD COLUMN facets text[] NOT NULL DEFAULT '{}',
         ADD COLUMN tsv tsvector NOT NULL DEFAULT '',
-        ADD COLUMN ranking_tsv tsvector NOT NULL DEFAULT ''""",
+        ADD COLUMN ranking_tsv tsvector NOT NULL DEFAULT '',
+        ADD COLUMN subject_tsv tsvector NOT NULL DEFAULT ''""",
     "CREATE INDEX workindex_tsv ON catalogue_workindex USING gin (tsv)",
     "CREATE INDEX workindex_ranking_tsv ON catalogue_workindex USING gin (ranking_tsv)",
     # Broad queries read works in static-rank order. (Not a covering index: a popular
@@ -19,7 +20,8 @@ POSTGRESQL = [
             REFERENCES catalogue_workindex (work_id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
         tsv tsvector NOT NULL,
         ranking_tsv tsvector NOT NULL,
-        facets text[] NOT NULL
+        facets text[] NOT NULL,
+        bucket smallint NOT NULL
     )""",
     "CREATE INDEX workindex_sample_tsv ON catalogue_workindex_sample USING gin (tsv)",
     # LIKE 'prefix%' on the title key (tier 1, autocomplete) whatever the collation.
@@ -34,7 +36,8 @@ POSTGRESQL_REVERSE = [
     "DROP INDEX IF EXISTS searchterm_trigrams",
     "DROP INDEX IF EXISTS workindex_author_prefix",
     "DROP INDEX IF EXISTS workindex_title_prefix",
-    "ALTER TABLE catalogue_workindex DROP COLUMN facets, DROP COLUMN tsv, DROP COLUMN ranking_tsv",
+    "ALTER TABLE catalogue_workindex DROP COLUMN facets, DROP COLUMN tsv, DROP COLUMN ranking_tsv, "
+    "DROP COLUMN subject_tsv",
 ]
 
 SQLITE = [

@@ -15,7 +15,6 @@ and rank with the rules of :mod:`catalogue.search.engine`.
 """
 
 import math
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from catalogue.search import analysis, documents
 from catalogue.search.engine import EXACT_LIMIT, MAX_BROAD_RESULTS, SORTS, Engine, Page
 from catalogue.search.facets import BY_NAME, BY_PREFIX, FACETS, YEAR_RANGES, Facet, value_label
 from catalogue.search.query import Plan, plan
+from metrobib import pagecache
 
 __all__ = [
     "EXACT_LIMIT",
@@ -214,22 +214,10 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
     ]
 
 
-_NAMES_SECONDS = 60  # facet labels of libraries, sites and communes may lag a rename by this
-_names_cache: dict = {"at": 0.0, "names": {}}
-
-
 def _names(by_prefix) -> dict[tuple[str, str], str]:
-    """Labels of library, site and commune values: read once a minute per process (the
-    network's 58 libraries and 92 sites), not for every search."""
-    if time.monotonic() - _names_cache["at"] > _NAMES_SECONDS:
-        _names_cache["names"] = _all_names()
-        _names_cache["at"] = time.monotonic()
-    names = _names_cache["names"]
-    wanted = [(p, value) for p in ("b", "s", "c") for value, _count in by_prefix.get(p, [])]
-    if any(key not in names for key in wanted):
-        names = _names_cache["names"] = _all_names()  # one added in another process
-        _names_cache["at"] = time.monotonic()
-    return names
+    """Labels of library, site and commune values: read once per process until the
+    network's data changes (metrobib.pagecache), not for every search."""
+    return pagecache.derived("facet-names", (), _all_names)
 
 
 def _all_names() -> dict[tuple[str, str], str]:
@@ -244,11 +232,6 @@ def _all_names() -> dict[tuple[str, str], str]:
         for value, name in model.objects.values_list(key, "name"):
             names[(prefix, str(value))] = name
     return names
-
-
-def forget_names(**kwargs) -> None:
-    """A library, site or commune changed in this process: labels are read again."""
-    _names_cache["at"] = 0.0
 
 
 RARE = 3  # a word found in fewer works than this may be a misspelling of a common one

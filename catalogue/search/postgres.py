@@ -8,9 +8,10 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
   ``french`` configuration uses), so PostgreSQL and SQLite index the same lexemes; and
   the work's facet tokens (``t:book``, ``b:12``…) as lexemes too, which no word can be
   (words have no colon): one GIN scan intersects a query's words and filters;
-- ``ranking_tsv``: titles (A), authors (B) and subjects (C) only — what the ranking
-  tiers read —, much smaller than ``tsv`` (no summaries, no contents), so that ranking
-  every match of a narrow query reads no summary at all;
+- ``ranking_tsv``: titles (A) and authors (B) only, and the facet tokens, much smaller
+  than ``tsv``: a broad query's title and author matches are found with their filters
+  in one GIN scan that needs no recheck (no weight to tell apart); and ``subject_tsv``
+  (C, not indexed): with it, ranking every match of a narrow query reads no summary;
 - ``facets``: the same facet tokens as ``text[]``, counted for the facets;
 - the **rank index** ``(rank DESC, work_id)``: read in order, it answers "the best-held
   works matching in titles or authors, with these filters" for a broad query, stopping
@@ -44,6 +45,7 @@ SCALE = 1000 / SAMPLE_BUCKETS
 # Below, the exact reading is tried, and gives up past EXACT_LIMIT.
 SURELY_BROAD = 1.3
 CANDIDATES = 200  # works ranked for a broad query's first pages
+FACET_SAMPLE = 2_000  # sample matches a broad query's facet counts are read from
 TITLE_RANGE = 5_000  # works titled exactly as the query read for a broad query
 # Estimated title/author matches from which the rank index is walked (1.5 % of 1.3 million
 # works: 200 candidates within ~13,000 rows read); fewer are gathered through the GIN index.
@@ -74,19 +76,6 @@ def _all(units, weights: str = "") -> str:
     )
 
 
-def _filters(plan: Plan) -> tuple[str, list]:
-    conditions, params = [], []
-    single = [group[0] for group in plan.filters if len(group) == 1]
-    if single:
-        conditions.append("facets @> %s::text[]")
-        params.append(single)
-    for group in plan.filters:
-        if len(group) > 1:
-            conditions.append("facets && %s::text[]")
-            params.append(list(group))
-    return " AND ".join(conditions) or "TRUE", params
-
-
 def _quoted(token: str) -> str:
     """A facet token as a tsquery lexeme (tokens hold any character: quoted, escaped)."""
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -104,19 +93,20 @@ def _where(plan: Plan) -> tuple[str, list]:
 
 
 def _title_author_query(plan: Plan) -> str:
-    """The query as a match in titles and authors only (A and B of ``ranking_tsv``), or ""
-    when a part of it can only match elsewhere (a subject field, an identifier)."""
+    """The query as a match in titles and authors only (``ranking_tsv``), or "" when a
+    part of it can only match elsewhere (a subject field, an identifier)."""
     if plan.identifier or not plan.clauses:
         return ""
     parts = []
     for clause in plan.clauses:
         if SUBJECTS in clause.fields and clause.fields != ALL_FIELDS:
             return ""
-        weights = {ALL_FIELDS: "AB", (TITLE,): "A", (AUTHORS,): "B"}.get(clause.fields)
+        weights = {ALL_FIELDS: "", (TITLE,): "A", (AUTHORS,): "B"}.get(clause.fields)
         if weights is None:
             return ""
         joiner = " <-> " if clause.phrase else " & "
         parts.append("(" + joiner.join(_lexeme(t, weights) for t in clause.terms) + ")")
+    parts += ["(" + " | ".join(_quoted(token) for token in group) + ")" for group in plan.filters]
     return " & ".join(parts)
 
 
@@ -142,8 +132,8 @@ def _tier_conditions(plan: Plan) -> dict[int, tuple[str, list]]:
     if units:
         tiers[2] = _in_own_title(units)
         tiers[3] = ("ranking_tsv @@ %s::tsquery", [_all(units, "A")])
-        tiers[4] = ("ranking_tsv @@ %s::tsquery", [_all(units, "AB")])
-        tiers[5] = ("ranking_tsv @@ %s::tsquery", [_all(units, "ABC")])
+        tiers[4] = ("ranking_tsv @@ %s::tsquery", [_all(units)])
+        tiers[5] = ("(ranking_tsv || subject_tsv) @@ %s::tsquery", [_all(units)])
     return tiers
 
 
@@ -171,7 +161,8 @@ class PostgresEngine(Engine):
             (
                 d.work_id, d.title_key, d.title_terms, d.author_key, d.year, d.library_count,
                 d.available_count, d.rank, d.sample, d.title_words, d.facets,
-                d.title, d.authors, d.subjects, d.other, d.facets, d.title, d.authors, d.subjects,
+                d.title, d.authors, d.subjects, d.other, d.facets,
+                d.title, d.authors, d.facets, d.subjects,
             )
             for d in documents
         ]  # fmt: skip
@@ -179,7 +170,8 @@ class PostgresEngine(Engine):
             return
         sql = f"""
             INSERT INTO {TABLE} (work_id, title_key, title_terms, author_key, year,
-                library_count, available_count, rank, sample, title_words, facets, tsv, ranking_tsv)
+                library_count, available_count, rank, sample, title_words, facets, tsv,
+                ranking_tsv, subject_tsv)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[],
                 setweight(to_tsvector('simple', %s), 'A')
                 || setweight(to_tsvector('simple', %s), 'B')
@@ -188,25 +180,28 @@ class PostgresEngine(Engine):
                 || array_to_tsvector(%s::text[]),
                 setweight(to_tsvector('simple', %s), 'A')
                 || setweight(to_tsvector('simple', %s), 'B')
-                || setweight(to_tsvector('simple', %s), 'C'))
+                || array_to_tsvector(%s::text[]),
+                setweight(to_tsvector('simple', %s), 'C'))
             ON CONFLICT (work_id) DO UPDATE SET
                 title_key = EXCLUDED.title_key, title_terms = EXCLUDED.title_terms,
                 author_key = EXCLUDED.author_key,
                 year = EXCLUDED.year, library_count = EXCLUDED.library_count,
                 available_count = EXCLUDED.available_count, rank = EXCLUDED.rank,
                 sample = EXCLUDED.sample, title_words = EXCLUDED.title_words,
-                facets = EXCLUDED.facets, tsv = EXCLUDED.tsv, ranking_tsv = EXCLUDED.ranking_tsv
+                facets = EXCLUDED.facets, tsv = EXCLUDED.tsv, ranking_tsv = EXCLUDED.ranking_tsv,
+                subject_tsv = EXCLUDED.subject_tsv
         """  # noqa: S608 (the table name is ours; every value is a parameter)
         sampled = [d.work_id for d in documents if d.sample < SAMPLE_BUCKETS]
         with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
             if sampled:
                 cursor.execute(
-                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facets)
-                        SELECT work_id, tsv, ranking_tsv, facets FROM {TABLE}
+                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facets, bucket)
+                        SELECT work_id, tsv, ranking_tsv, facets, sample FROM {TABLE}
                         WHERE work_id = ANY(%s)
                         ON CONFLICT (work_id) DO UPDATE SET tsv = EXCLUDED.tsv,
-                            ranking_tsv = EXCLUDED.ranking_tsv, facets = EXCLUDED.facets""",  # noqa: S608
+                            ranking_tsv = EXCLUDED.ranking_tsv, facets = EXCLUDED.facets,
+                            bucket = EXCLUDED.bucket""",  # noqa: S608
                     [sampled],
                 )
 
@@ -241,22 +236,35 @@ class PostgresEngine(Engine):
 
     def _sample(self, plan: Plan) -> tuple[int, int, Counter]:
         """In the sample: how many works match, how many match in titles and authors,
-        and their facet counts."""
+        and their facet counts, scaled to the sample. When the sample holds more than
+        FACET_SAMPLE matches, facets are counted on as many of its buckets as hold about
+        that many (a very broad query's counts need no more to be "environ" right)."""
         where, params = _where(plan)
         ta = _title_author_query(plan)
         sql = f"""
             WITH hits AS MATERIALIZED (
-                SELECT facets, {"ranking_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
+                SELECT facets, bucket, {"ranking_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
                 FROM {SAMPLE} WHERE {where}
+            ),
+            sized AS (
+                SELECT count(*) AS n, count(*) FILTER (WHERE ta) AS ta,
+                    LEAST({SAMPLE_BUCKETS}, GREATEST(1, CEIL(
+                        {SAMPLE_BUCKETS} * {FACET_SAMPLE}.0 / GREATEST(count(*), 1)))) AS buckets
+                FROM hits
             )
-            SELECT NULL, count(*), count(*) FILTER (WHERE ta) FROM hits
+            SELECT NULL, n, ta, buckets FROM sized
             UNION ALL
-            SELECT token, count(*), 0 FROM (SELECT unnest(facets) AS token FROM hits) AS tokens
+            SELECT token, count(*), 0, 0 FROM (
+                SELECT unnest(facets) AS token FROM hits
+                WHERE bucket < (SELECT buckets FROM sized)
+            ) AS tokens
             GROUP BY token
         """  # noqa: S608
         rows = self._fetch(sql, [*([ta] if ta else []), *params])
-        head = next(row for row in rows if row[0] is None)
-        return head[1], head[2], Counter({token: n for token, n, _ in rows if token is not None})
+        _none, count, title_author, buckets = next(row for row in rows if row[0] is None)
+        spread = SAMPLE_BUCKETS / int(buckets)
+        counts = Counter({token: n * spread for token, n, _, _ in rows if token is not None})
+        return count, title_author, counts
 
     def _exact(self, plan: Plan, sort: str, offset: int, limit: int) -> Page | None:
         """Count, rank and facet every match in one statement, or None when there are
@@ -267,7 +275,7 @@ class PostgresEngine(Engine):
         sql = f"""
             WITH hits AS MATERIALIZED (
                 SELECT work_id, title_key, title_terms, title_words, author_key, year, rank,
-                    ranking_tsv, facets
+                    ranking_tsv, subject_tsv, facets
                 FROM {TABLE} WHERE {where} LIMIT {cap + 1}
             ),
             total AS (SELECT count(*) AS n FROM hits),
@@ -314,10 +322,9 @@ class PostgresEngine(Engine):
             """  # noqa: S608
             candidates += self._ids(sql, [*values, *params, wanted])
         ta = _title_author_query(plan)
-        filters, filter_params = _filters(plan)
         if ta:
             size = max(CANDIDATES, wanted + CANDIDATES // 2)
-            matching = f"ranking_tsv @@ %s::tsquery AND {filters}"
+            matching = "ranking_tsv @@ %s::tsquery"  # words and filters, one GIN scan
             if title_author_estimate < TITLE_AUTHOR_DENSE:
                 # Few title or author matches: gather them all (GIN), keep the best held.
                 sql = f"""
@@ -326,14 +333,14 @@ class PostgresEngine(Engine):
                     )
                     SELECT work_id FROM hits ORDER BY rank DESC, work_id LIMIT %s
                 """  # noqa: S608
-                candidates += self._ids(sql, [ta, *filter_params, size])
+                candidates += self._ids(sql, [ta, size])
             else:
                 # Many: walk the rank index until enough match.
                 _settings(enable_bitmapscan="off", enable_seqscan="off")
                 candidates += self._ids(
                     f"SELECT work_id FROM {TABLE} WHERE {matching} "  # noqa: S608
                     "ORDER BY rank DESC, work_id LIMIT %s",
-                    [ta, *filter_params, size],
+                    [ta, size],
                 )
                 _settings(enable_bitmapscan="on", enable_seqscan="on")
         candidates = list(dict.fromkeys(candidates))
