@@ -45,16 +45,13 @@ SQLITE = [
     """CREATE VIRTUAL TABLE catalogue_workindex_fts USING fts5(
         title, authors, subjects, other, facets,
         tokenize = 'unicode61 remove_diacritics 0')""",
-    """CREATE TABLE catalogue_workfacet (
-        facet TEXT NOT NULL, work_id INTEGER NOT NULL, PRIMARY KEY (facet, work_id)
-    ) WITHOUT ROWID""",
-    "CREATE INDEX catalogue_workfacet_work ON catalogue_workfacet (work_id, facet)",
+    # The facet tokens of the work, separated by U+001F, counted in Python for a page.
+    "ALTER TABLE catalogue_workindex ADD COLUMN facet_list TEXT NOT NULL DEFAULT ''",
     "CREATE INDEX workindex_rank ON catalogue_workindex (rank DESC, work_id)",
     # Whatever deletes a search document (a work deleted, a document rewritten) deletes
-    # its full-text row and its facets.
+    # its full-text row.
     """CREATE TRIGGER catalogue_workindex_forget AFTER DELETE ON catalogue_workindex BEGIN
         DELETE FROM catalogue_workindex_fts WHERE rowid = old.work_id;
-        DELETE FROM catalogue_workfacet WHERE work_id = old.work_id;
     END""",
     """CREATE VIRTUAL TABLE catalogue_searchterm_trigrams USING fts5(
         term, content = 'catalogue_searchterm', tokenize = 'trigram')""",
@@ -72,7 +69,6 @@ SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS catalogue_searchterm_added",
     "DROP TABLE IF EXISTS catalogue_searchterm_trigrams",
     "DROP TRIGGER IF EXISTS catalogue_workindex_forget",
-    "DROP TABLE IF EXISTS catalogue_workfacet",
     "DROP TABLE IF EXISTS catalogue_workindex_fts",
 ]
 
