@@ -49,9 +49,27 @@ def _bump() -> None:
 
 
 def clear_local() -> None:
-    """Forget this process's pages and version (tests call it between tests)."""
+    """Forget this process's pages, derived values and version (tests call it between
+    tests)."""
     _local_pages.clear()
+    _derived.clear()
     _version_memo["value"] = None
+
+
+_derived: dict[str, tuple[tuple, object]] = {}
+
+
+def derived(name: str, key: tuple, build: Callable[[], object]) -> object:
+    """A value this process builds from the network's data (the sites with their
+    exceptions, the libraries' names…), kept until the data version changes — that is,
+    until an edit anywhere, seen within a second in every process — or ``key`` does."""
+    full_key = (_current_version(), *key)
+    found = _derived.get(name)
+    if found is not None and found[0] == full_key:
+        return found[1]
+    value = build()
+    _derived[name] = (full_key, value)
+    return value
 
 
 def _current_version() -> int:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from metrobib import pagecache
 from network import hours
 from network.filters import SiteFilters
 from network.models import Library, OpeningException, Site
@@ -33,6 +34,22 @@ def sites_queryset(today: date) -> QuerySet[Site]:
         .prefetch_related("features", current_exceptions(today))
         .order_by("commune__name", "name")
     )
+
+
+def sites_by_id(today: date) -> dict[int, Site]:
+    """Every site with its library, commune and exceptions from ``today``, built once per
+    process until the network's data changes (metrobib.pagecache): pages that show a few
+    sites among many (a work's copies) read none from the database."""
+
+    def build() -> dict[int, Site]:
+        queryset = (
+            Site.objects.select_related("library", "commune")
+            .defer("commune__boundary")
+            .prefetch_related(current_exceptions(today))
+        )
+        return {site.pk: site for site in queryset}
+
+    return pagecache.derived("sites-by-id", (today,), build)
 
 
 def status_of(site: Site, now: datetime) -> hours.Status:
