@@ -350,7 +350,7 @@ def refresh_works(work_ids: Iterable[int]) -> None:
             cursor.executemany(sql, rows)
         from catalogue import search  # search documents are built from the works' records
 
-        search.index_works(stats)
+        search.queue_works(stats)
 
 
 def settle(touched: Iterable[int], *, changed: Iterable[int] = (), left_works: Iterable[int] = ()):

@@ -157,6 +157,19 @@ class WorkIndex(models.Model):
         return self.title_key
 
 
+class PendingIndex(models.Model):
+    """A work whose search document must be written again. Harvest batches queue the
+    works they change, in their own transaction (so a killed run loses none), and the
+    documents are written once per work when the run ends: a popular work changed by
+    every batch is not described again each time. A run killed before its end leaves
+    its works queued for the next run's end (or ``rebuild_search_index``)."""
+
+    work_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return str(self.work_id)
+
+
 class SearchTerm(models.Model):
     """The catalogue's own vocabulary (folded words of titles and authors, unstemmed),
     with how many works use each: what "Vouliez-vous dire…" suggests from."""

@@ -343,6 +343,7 @@ def finish_run(run: HarvestRun) -> HarvestRun:
             **({"next_since": run.next_since} if run.next_since else {}),
         )
     log.info("harvest run %s completed: %s", run.pk, run.summary())
+    index_changed_works()
     if run.source_file:
         forget_older_uploads(run)
     return run
@@ -373,7 +374,17 @@ def fail_run(run: HarvestRun, message: str) -> HarvestRun:
         if connector.consecutive_failures == settings.HARVEST_ALERT_AFTER_FAILURES:
             transaction.on_commit(lambda: alert_failing_connector(connector, run))
     log.warning("harvest run %s failed: %s", run.pk, message)
+    index_changed_works()  # what the committed batches changed is in the catalogue
     return run
+
+
+def index_changed_works() -> None:
+    """The search documents of the works harvests changed (catalogue.search), once each."""
+    from catalogue import search
+
+    indexed = search.index_pending()
+    if indexed:
+        log.info("search documents written for %s works", indexed)
 
 
 def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
@@ -463,6 +474,7 @@ def renormalize(connector: Connector, *, progress: Callable[[int], None] | None 
             totals[name] += counts[name]
         if progress:
             progress(len(batch))
+    index_changed_works()
     # A record described for the first time (it was rejected before) counts as updated.
     totals["updated"] += totals.pop("created")
     return totals

@@ -1,7 +1,8 @@
 """Catalogue search: the one way into the union catalogue's works.
 
 Views, the API and the benchmarks call :func:`search`, :func:`complete` and
-:func:`index_works` and never an engine directly, so the engine behind them can change:
+:func:`index_works` (harvests: :func:`queue_works`, then :func:`index_pending` when a run
+ends) and never an engine directly, so the engine behind them can change:
 
 - PostgreSQL full text in production (:mod:`catalogue.search.postgres`),
 - SQLite FTS5 embedded (:mod:`catalogue.search.sqlite`),
@@ -37,7 +38,9 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "complete",
+    "index_pending",
     "index_works",
+    "queue_works",
     "rebuild_index",
     "search",
 ]
@@ -343,11 +346,46 @@ def index_works(work_ids: Iterable[int]) -> int:
     return written
 
 
+def queue_works(work_ids: Iterable[int]) -> None:
+    """Mark these works' documents to be written again (:func:`index_pending`), in the
+    current transaction."""
+    from catalogue.models import PendingIndex
+
+    PendingIndex.objects.bulk_create(
+        [PendingIndex(work_id=work_id) for work_id in set(work_ids)], ignore_conflicts=True
+    )
+
+
+def index_pending(progress: Callable[[int], None] | None = None) -> int:
+    """Write the documents of every queued work, a chunk per transaction, and take them
+    off the queue; works deleted since lose their document with them. Safe to run in
+    several processes at once (PostgreSQL: rows locked, others skipped). Returns how many
+    works were indexed."""
+    from django.db import transaction
+
+    from catalogue.models import PendingIndex
+
+    done = 0
+    while True:
+        with transaction.atomic():
+            queued = PendingIndex.objects.order_by("work_id")
+            if connection.vendor == "postgresql":
+                queued = queued.select_for_update(skip_locked=True)
+            chunk = list(queued.values_list("work_id", flat=True)[:INDEX_CHUNK])
+            if not chunk:
+                return done
+            index_works(chunk)
+            PendingIndex.objects.filter(work_id__in=chunk).delete()
+        done += len(chunk)
+        if progress:
+            progress(len(chunk))
+
+
 def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     """Every work's document written again, and the vocabulary recounted."""
     from django.db import transaction
 
-    from catalogue.models import SearchTerm, Work, WorkIndex
+    from catalogue.models import PendingIndex, SearchTerm, Work, WorkIndex
 
     current = current_engine()
     vocabulary: Counter = Counter()
@@ -372,6 +410,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
             progress(len(chunk))
     with transaction.atomic():
         WorkIndex.objects.exclude(work__in=Work.objects.all()).delete()
+        PendingIndex.objects.filter(work_id__lte=last).delete()
         SearchTerm.objects.all().delete()
         current.add_terms(vocabulary)
     return written
