@@ -17,7 +17,8 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
   works matching in titles or authors, with these filters" for a broad query, stopping
   as soon as enough match (matches are dense there, so few rows are read);
 - the **sample** ``catalogue_workindex_sample``: a fixed 2 % of the works (those whose
-  ``sample`` is below 20) with their vectors and facets.
+  ``sample`` is below 20) with their vectors and facets, written beside the documents and
+  deleted or truncated with them by triggers (migration 0006).
 
 A query is first sized on the sample (one small query): a narrow one is then counted,
 ranked and faceted in one statement over its matches; a broad one is never counted nor
