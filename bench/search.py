@@ -174,12 +174,9 @@ class Source:
         if self.vendor == "postgresql":
             rows = self.rows("SELECT work_id, facets FROM catalogue_workindex WHERE work_id <= %s")
             return {w: list(f) for w, f in rows}
-        found: dict[int, list[str]] = defaultdict(list)
-        for work_id, token in self.rows(
-            "SELECT work_id, facet FROM catalogue_workfacet WHERE work_id <= %s ORDER BY facet"
-        ):
-            found[work_id].append(token)
-        return found
+        # catalogue.search.sqlite: a work's facet tokens in one column, U+001F between them.
+        rows = self.rows("SELECT work_id, facet_list FROM catalogue_workindex WHERE work_id <= %s")
+        return {w: sorted(f.split("\x1f")) for w, f in rows if f}
 
 
 def _content_words(text: str) -> list[str]:

@@ -2,10 +2,18 @@
 repeated markup (up to 20 values in each of nine facets), and a template loop over them
 cost more than the search itself (bench/search.py)."""
 
+import html
+
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 register = template.Library()
+
+
+def _escaped(value) -> str:
+    """``conditional_escape`` without its wrapping: the page writes some 200 of these."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 def _count(value: dict, exact: bool) -> tuple[str, str]:
@@ -16,32 +24,26 @@ def _count(value: dict, exact: bool) -> tuple[str, str]:
 
 
 @register.simple_tag
-def facet_items(values: list[dict], exact: bool) -> str:
-    """The ``<li>`` of each facet value: a link that adds or removes it, with its count."""
+def facet_items(values: list[dict], exact: bool) -> SafeString:
+    """The ``<li>`` of each facet value: a link that adds or removes it, with its count.
+    Every value is escaped here (as ``format_html`` would, at a fraction of its cost)."""
     rows = []
     for value in values:
         shown, spoken = _count(value, exact)
+        url, label = _escaped(value["url"]), _escaped(value["label"])
+        shown, spoken = html.escape(shown), html.escape(spoken)
         if value["selected"]:
             rows.append(
-                format_html(
-                    '<li><a href="{}" aria-current="true" class="selected">'
-                    '<span aria-hidden="true">✓ </span>{} <span class="count">({}'
-                    '<span class="visually-hidden">{}</span>)</span></a></li>',
-                    value["url"],
-                    value["label"],
-                    shown,
-                    spoken,
-                )
+                f'<li><a href="{url}" aria-current="true" class="selected">'
+                f'<span aria-hidden="true">✓ </span>{label} <span class="count">({shown}'
+                f'<span class="visually-hidden">{spoken}</span>)</span></a></li>'
             )
         else:
             rows.append(
-                format_html(
-                    '<li><a href="{}">{} <span class="count">({}'
-                    '<span class="visually-hidden">{}</span>)</span></a></li>',
-                    value["url"], value["label"], shown, spoken,
-                )
-            )  # fmt: skip
-    return format_html_join("", "{}", ((row,) for row in rows))
+                f'<li><a href="{url}">{label} <span class="count">({shown}'
+                f'<span class="visually-hidden">{spoken}</span>)</span></a></li>'
+            )
+    return SafeString("".join(rows))
 
 
 @register.simple_tag
