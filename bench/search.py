@@ -174,6 +174,14 @@ class Source:
         if self.vendor == "postgresql":
             rows = self.rows("SELECT work_id, facets FROM catalogue_workindex WHERE work_id <= %s")
             return {w: list(f) for w, f in rows}
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(catalogue_workindex)")}
+        if "facet_list" not in columns:  # --snapshot of a commit before 58f4dea: a table
+            found: dict[int, list[str]] = defaultdict(list)
+            for work_id, token in self.rows(
+                "SELECT work_id, facet FROM catalogue_workfacet WHERE work_id <= %s ORDER BY facet"
+            ):
+                found[work_id].append(token)
+            return found
         # catalogue.search.sqlite: a work's facet tokens in one column, U+001F between them.
         rows = self.rows("SELECT work_id, facet_list FROM catalogue_workindex WHERE work_id <= %s")
         return {w: sorted(f.split("\x1f")) for w, f in rows if f}
