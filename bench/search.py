@@ -40,7 +40,6 @@ import os
 import queue
 import random
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -64,6 +63,7 @@ from bench.web import (  # noqa: E402
     free_port,
     gunicorn_ticks,
     machine_busy,
+    server_env,
     stop,
     ticks_delta,
 )
@@ -446,27 +446,6 @@ def measure(label: str, base: str, paths: list[str], clients: int, server_pid: i
 
 
 # =========================================================================== servers
-
-
-def server_env(database_url: str, static_root: Path, media_root: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings_bench",
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS=f"{HOST},testserver",
-        SECURE_SSL_REDIRECT="0",
-        DATABASE_URL=database_url,
-        BENCH_STATIC_ROOT=str(static_root),
-        MEDIA_ROOT=str(media_root),
-        LOG_LEVEL="WARNING",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
 
 
 def collect_static(env: dict[str, str]) -> None:
@@ -973,7 +952,9 @@ def main() -> int:
                 phase(f"PostgreSQL {args.records:,} records: gunicorn, {args.workers} sync workers")
                 separator = "&" if "?" in data.DATABASE_URL else "?"
                 pg_url = f"{data.DATABASE_URL}{separator}application_name={APPLICATION}"
-                pg_env = server_env(pg_url, workdir / "static", workdir / "media")
+                pg_env = server_env(
+                    pg_url, workdir / "static", workdir / "media", f"{HOST},testserver"
+                )
                 collect_static(pg_env)
                 server, base = start_gunicorn(pg_env, args.workers, workdir / "gunicorn-pg.log")
                 replay(base, [q.path for q in warmup], args.clients)
@@ -999,7 +980,7 @@ def main() -> int:
                     f"SQLite {sqlite_stamp['records']:,} records: gunicorn, {args.workers} workers"
                 )
                 url = f"sqlite:///{data.SQLITE_PATH}"
-                env = server_env(url, workdir / "static", workdir / "media")
+                env = server_env(url, workdir / "static", workdir / "media", f"{HOST},testserver")
                 if not (workdir / "static").exists():
                     collect_static(env)
                 server, base = start_gunicorn(env, args.workers, workdir / "gunicorn-sqlite.log")

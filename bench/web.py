@@ -385,6 +385,32 @@ def manage(env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - started
 
 
+def server_env(
+    database_url: str, static_root: Path, media_root: Path, allowed_hosts: str = HOST
+) -> dict[str, str]:
+    """The environment of a benchmarked server: production settings (DEBUG off, a random
+    key) on this database. A local Redis or Django settings override would make runs
+    incomparable, so they are left out."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings_bench",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS=allowed_hosts,
+        SECURE_SSL_REDIRECT="0",
+        DATABASE_URL=database_url,
+        BENCH_STATIC_ROOT=str(static_root),
+        MEDIA_ROOT=str(media_root),
+        LOG_LEVEL="WARNING",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
 def collect_static(env: dict[str, str]) -> None:
     """collectstatic as production runs it (a failure here is a deployment bug)."""
     took = manage(env, "collectstatic", "--no-input")
@@ -568,24 +594,7 @@ def main() -> int:
         workdir = Path(tmp)
         try:
             gen = choose_generator(args.generator, workdir)
-            env = {
-                key: value
-                for key, value in os.environ.items()
-                # A local Redis or Django settings override would make runs incomparable.
-                if key not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL"}
-            }
-            env.update(
-                DJANGO_SETTINGS_MODULE="bench.settings_bench",
-                DEBUG="0",
-                SECRET_KEY=secrets.token_urlsafe(50),
-                ALLOWED_HOSTS=HOST,
-                SECURE_SSL_REDIRECT="0",
-                DATABASE_URL=f"{DB_SERVER}/{DB_NAME}",
-                BENCH_STATIC_ROOT=str(workdir / "static"),
-                MEDIA_ROOT=str(workdir / "media"),
-                LOG_LEVEL="WARNING",
-                PYTHONDONTWRITEBYTECODE="1",
-            )
+            env = server_env(f"{DB_SERVER}/{DB_NAME}", workdir / "static", workdir / "media")
             say(f"Métrobib web benchmark — {NCPU} cores, Python {sys.version.split()[0]}")
             say(f"load generator: {gen.version}")
             say(f"database: {DB_SERVER}/{DB_NAME} (throw-away)")

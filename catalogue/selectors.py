@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import Http404
 
 from catalogue.availability import AvailabilityReport, LibraryAvailability
-from catalogue.models import Item, MergedWork, Record, Work, WorkIndex
+from catalogue.models import Item, MergedWork, Record, Work
 from catalogue.records import DocType
 from catalogue.search.facets import language_label
 from connectors.base import ItemStatus
@@ -102,10 +102,6 @@ class LibraryHoldings:
     harvested_at: datetime | None  # the last harvest that saw these records
     sites: list[SiteHoldings] = field(default_factory=list)
     live: LibraryAvailability | None = None  # how the live check of its copies went
-
-    @property
-    def copy_count(self) -> int:
-        return sum(len(s.copies) for s in self.sites)
 
 
 @dataclass
@@ -242,7 +238,3 @@ def work_page(work: Work, now: datetime) -> WorkPage:
         work, main, records, list(editions.values()), holdings, list(places.values()),
         holding_sites,
     )  # fmt: skip
-
-
-def work_document(work: Work) -> WorkIndex | None:
-    return WorkIndex.objects.filter(work=work).first()

@@ -174,8 +174,9 @@ def search(query: SearchQuery) -> SearchResult:
 
 def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
     """The facets to show: values by count (years in their order), the most frequent
-    MAX_FACET_VALUES of each and the selected ones, with their labels (one query per
-    kind of name: libraries, communes, sites)."""
+    MAX_FACET_VALUES of each and the selected ones, with their labels (library, site and
+    commune names read once per process until the network's data changes,
+    metrobib.pagecache)."""
     by_prefix: dict[str, list[tuple[str, int]]] = {}
     for token, count in page.facet_counts.items():
         prefix, _, value = token.partition(":")
@@ -198,7 +199,7 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
             ]
         if values:
             shown[facet.prefix] = values
-    names = _names(shown)
+    names = pagecache.derived("facet-names", (), _all_names)
     return [
         FacetGroup(
             facet,
@@ -215,12 +216,6 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
         for facet in FACETS
         if facet.prefix in shown
     ]
-
-
-def _names(by_prefix) -> dict[tuple[str, str], str]:
-    """Labels of library, site and commune values: read once per process until the
-    network's data changes (metrobib.pagecache), not for every search."""
-    return pagecache.derived("facet-names", (), _all_names)
 
 
 def _all_names() -> dict[tuple[str, str], str]:

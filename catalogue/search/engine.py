@@ -35,6 +35,9 @@ from catalogue.search.query import Plan
 
 EXACT_LIMIT = 10_000
 MAX_BROAD_RESULTS = 1_000
+# The sample: works whose ``sample`` (0-999, documents.sample_bucket) is below this, 2 %.
+SAMPLE_BUCKETS = 20
+SAMPLE_SCALE = 1000 / SAMPLE_BUCKETS
 
 SORTS = ("relevance", "newest", "title", "author")
 
@@ -45,6 +48,13 @@ class Page:
     total: int
     exact: bool
     facet_counts: Counter  # token → count (estimated when not exact)
+
+
+def estimated_page(work_ids: list[int], sampled: int, sample_counts: Counter) -> Page:
+    """A broad query's page: its total and facet counts are its sample's, scaled, the
+    total never below the exact limit."""
+    counts = Counter({t: max(1, round(n * SAMPLE_SCALE)) for t, n in sample_counts.items()})
+    return Page(work_ids, max(round(sampled * SAMPLE_SCALE), EXACT_LIMIT + 1), False, counts)
 
 
 def order_by(

@@ -33,13 +33,18 @@ from collections import Counter
 from django.db import connection, transaction
 
 from catalogue.search import engine
-from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page, order_by
+from catalogue.search.engine import (
+    MAX_BROAD_RESULTS,
+    SAMPLE_BUCKETS,
+    SAMPLE_SCALE,
+    Engine,
+    Page,
+    order_by,
+)
 from catalogue.search.query import ALL_FIELDS, AUTHORS, OTHER, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
 SAMPLE = "catalogue_workindex_sample"
-SAMPLE_BUCKETS = 20  # of 1,000: the works whose ``sample`` is below this are the sample
-SCALE = 1000 / SAMPLE_BUCKETS
 # A query whose sample matches are 30 % above what EXACT_LIMIT works would give (260 for
 # 10,000, ~13,000 works) surely matches more than EXACT_LIMIT (for 10,000 the sample
 # holds 200 ± 14, and 260 or more once in 100,000 queries): broad, never counted.
@@ -222,18 +227,17 @@ class PostgresEngine(Engine):
         the 2 % sample (one small query), so that a broad query never counts or ranks
         its matches in the whole index, and a narrow one is read in one statement."""
         sampled, sampled_ta, sample_counts = self._sample(plan)
-        if sampled < SURELY_BROAD * engine.EXACT_LIMIT / SCALE:
+        if sampled < SURELY_BROAD * engine.EXACT_LIMIT / SAMPLE_SCALE:
             page = self._exact(plan, sort, offset, limit)
             if page is not None:
                 return page
         wanted = min(offset + limit, MAX_BROAD_RESULTS)
         with transaction.atomic():  # the planner settings of the broad path are local
             if sort == "relevance":
-                ids = self._broad_relevance(plan, wanted, sampled_ta * SCALE)[offset:wanted]
+                ids = self._broad_relevance(plan, wanted, sampled_ta * SAMPLE_SCALE)[offset:wanted]
             else:
                 ids = self._broad_sorted(plan, sort, offset, max(wanted - offset, 0))
-        counts = Counter({t: max(1, round(n * SCALE)) for t, n in sample_counts.items()})
-        return Page(ids, max(round(sampled * SCALE), engine.EXACT_LIMIT + 1), False, counts)
+        return engine.estimated_page(ids, sampled, sample_counts)
 
     def _sample(self, plan: Plan) -> tuple[int, int, Counter]:
         """In the sample: how many works match, how many match in titles and authors,

@@ -23,16 +23,21 @@ from collections import Counter
 from django.db import connection
 
 from catalogue.search import engine
-from catalogue.search.engine import MAX_BROAD_RESULTS, Engine, Page, order_by
+from catalogue.search.engine import (
+    MAX_BROAD_RESULTS,
+    SAMPLE_BUCKETS,
+    Engine,
+    Page,
+    estimated_page,
+    order_by,
+)
 from catalogue.search.query import ALL_FIELDS, AUTHORS, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
 FTS = "catalogue_workindex_fts"
 SEPARATOR = "\x1f"  # between the facet tokens of ``facet_list``
 _CLOSENESS_TERMS = 6
-SAMPLE_BUCKETS = 20  # of 1,000: the works whose ``sample`` is below this are the sample
 SAMPLE_MARK = "zsample"
-SCALE = 1000 / SAMPLE_BUCKETS
 CANDIDATES = 200
 
 
@@ -220,8 +225,7 @@ class SqliteEngine(Engine):
                 "LIMIT %s OFFSET %s",
                 [*params, *order_params, max(wanted - offset, 0), offset],
             )
-        counts = Counter({t: max(1, round(n * SCALE)) for t, n in self._facets(sampled).items()})
-        return Page(ids, max(round(len(sampled) * SCALE), cap + 1), False, counts)
+        return estimated_page(ids, len(sampled), self._facets(sampled))
 
     def _ranked(self, plan: Plan, sort: str, ids, offset: int, limit: int) -> list[int]:
         condition, params = _ids(ids)

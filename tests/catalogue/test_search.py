@@ -11,8 +11,6 @@ from catalogue import search
 from catalogue.models import Item, Record, Work, WorkIndex
 from catalogue.search import SearchQuery, analysis, complete
 from catalogue.search import engine as engine_module
-from catalogue.search import postgres as postgres_engine
-from catalogue.search import sqlite as sqlite_engine
 from catalogue.search.query import identifier, plan
 
 
@@ -182,9 +180,7 @@ def test_hostile_input_is_searched_as_words(corpus, db):
 def test_broad_queries_are_estimated_and_paged_tier_by_tier(corpus, db, monkeypatch):
     from catalogue.search import documents
 
-    sample_buckets = {"postgresql": postgres_engine, "sqlite": sqlite_engine}[
-        connection.vendor
-    ].SAMPLE_BUCKETS
+    sample_buckets = engine_module.SAMPLE_BUCKETS
     exact = search.search(SearchQuery(text="revue", per_page=10))
     matching = {h.work_id for h in search.search(SearchQuery(text="revue", per_page=1000)).hits}
     assert exact.exact and exact.total == len(matching) > 100
@@ -236,7 +232,7 @@ def test_the_index_follows_the_catalogue(corpus, db):
 def test_a_deleted_document_leaves_nothing_in_the_engine_tables(corpus, db):
     """The sample (PostgreSQL) and the full-text rows (SQLite) go with their documents,
     deleted one by one or truncated with them (as Django's flush does between tests)."""
-    sampled = [d.work_id for d in WorkIndex.objects.filter(sample__lt=20)]
+    sampled = [d.work_id for d in WorkIndex.objects.filter(sample__lt=engine_module.SAMPLE_BUCKETS)]
     assert sampled
     own = {
         "postgresql": "SELECT count(*) FROM catalogue_workindex_sample WHERE work_id = ANY(%s)",
