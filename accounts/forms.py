@@ -1,3 +1,4 @@
+from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.models import LIBRARY_ROLES, Role, StaffMember, User
@@ -47,3 +48,45 @@ class StaffForm(WagtailAdminModelForm):
         if commit:
             user.save()
         return user
+
+
+class CardLoginForm(forms.Form):
+    """Card number and PIN; the library only when the number does not tell it."""
+
+    card_number = forms.CharField(
+        label="Numéro de carte",
+        max_length=40,
+        help_text="Le numéro inscrit sous le code-barres de votre carte de bibliothèque.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )
+    pin = forms.CharField(
+        label="Code confidentiel",
+        max_length=128,
+        help_text="Le code ou mot de passe que vous utilisez déjà à votre bibliothèque.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    library = forms.ModelChoiceField(
+        label="Ma bibliothèque",
+        queryset=Library.objects.none(),
+        required=False,
+        empty_label="Reconnue d'après le numéro de carte",
+    )
+
+    def __init__(self, *args, libraries=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.patrons import login_libraries
+
+        choices = libraries if libraries is not None else login_libraries()
+        self.fields["library"].queryset = Library.objects.filter(
+            pk__in=[library.pk for library in choices]
+        ).order_by("name")
+
+    def clean_card_number(self) -> str:
+        from accounts.security import normalise_card_number
+
+        number = normalise_card_number(self.cleaned_data["card_number"])
+        if not number:
+            raise forms.ValidationError("Indiquez le numéro de votre carte.")
+        return number

@@ -77,3 +77,147 @@ class StaffMember(User):
         proxy = True
         verbose_name = "membre du personnel"
         verbose_name_plural = "membres du personnel"
+
+
+class AgeBand(models.TextChoices):
+    """Age bands the portal keeps instead of a birth date (statistics, access rules)."""
+
+    CHILD = "0-14", "Moins de 15 ans"
+    TEEN = "15-17", "15 à 17 ans"
+    YOUNG_ADULT = "18-25", "18 à 25 ans"
+    ADULT = "26-64", "26 à 64 ans"
+    SENIOR = "65+", "65 ans et plus"
+
+
+class Patron(models.Model):
+    """What the portal keeps of a patron: their home library, commune and age band, as
+    their library's system gave them at their last login. Names and e-mail are on the
+    user; library cards (with the system's own data) on :class:`LibraryCard`."""
+
+    user = models.OneToOneField(
+        User, verbose_name="utilisateur", on_delete=models.CASCADE, related_name="patron"
+    )
+    home_library = models.ForeignKey(
+        "network.Library",
+        verbose_name="bibliothèque de rattachement",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    commune = models.ForeignKey(
+        "network.Commune",
+        verbose_name="commune de résidence",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    age_band = models.CharField("tranche d'âge", max_length=5, choices=AgeBand.choices, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "usager"
+        verbose_name_plural = "usagers"
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.username
+
+
+class LibraryCard(models.Model):
+    """A card of a network library, proved by its PIN against the library's system.
+
+    ``system_id`` is the patron's identifier in that system (Koha's borrowernumber), used
+    for account calls. The PIN itself is never stored: only ``checked_at``, when it was
+    last checked.
+    """
+
+    patron = models.ForeignKey(
+        Patron, verbose_name="usager", on_delete=models.CASCADE, related_name="cards"
+    )
+    connector = models.ForeignKey(
+        "connectors.Connector",
+        verbose_name="système de la bibliothèque",
+        on_delete=models.CASCADE,
+        related_name="cards",
+    )
+    card_number = models.CharField("numéro de carte", max_length=40)
+    system_id = models.CharField("identifiant dans le système", max_length=40, blank=True)
+    name = models.CharField("nom dans le système", max_length=200, blank=True)
+    email = models.EmailField("e-mail dans le système", blank=True)
+    expires_on = models.DateField("fin d'abonnement", null=True, blank=True)
+    blocked = models.BooleanField("bloquée", default=False)
+    block_reason = models.CharField("motif du blocage", max_length=200, blank=True)
+    checked_at = models.DateTimeField("code vérifié le")
+    linked_at = models.DateTimeField("ajoutée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "carte de bibliothèque"
+        verbose_name_plural = "cartes de bibliothèque"
+        ordering = ["linked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "card_number"], name="librarycard_unique_per_system"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.connector.library} — {self.masked_number}"
+
+    @property
+    def library(self):
+        return self.connector.library
+
+    @property
+    def masked_number(self) -> str:
+        """The number as shown on screen: its last four characters only."""
+        return "•••• " + self.card_number[-4:]
+
+    def expired(self, today) -> bool:
+        return self.expires_on is not None and self.expires_on < today
+
+
+class LoginEvent(models.Model):
+    """The audit trail of logins, failures and lockouts, readable by the network's staff.
+
+    Nothing personal: the card number or user name tried is kept as a keyed digest (so
+    that attempts on one card can be told apart from attempts on many), the client
+    address with its last part cut off.
+    """
+
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "Connexion réussie"
+        FAILURE = "failure", "Échec (identifiants refusés)"
+        LOCKOUT = "lockout", "Blocage après trop d'échecs"
+        UNAVAILABLE = "unavailable", "Système de la bibliothèque injoignable"
+        CARD_LINKED = "card_linked", "Carte ajoutée à un compte"
+
+    at = models.DateTimeField("date", auto_now_add=True, db_index=True)
+    kind = models.CharField("événement", max_length=12, choices=Kind.choices)
+    library = models.ForeignKey(
+        "network.Library",
+        verbose_name="bibliothèque",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name="compte",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    login_digest = models.CharField("identifiant (empreinte)", max_length=16, blank=True)
+    network = models.CharField("réseau d'origine", max_length=50, blank=True)
+    detail = models.CharField("détail", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "événement de connexion"
+        verbose_name_plural = "journal des connexions"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.at:%d/%m/%Y %H:%M}"

@@ -5,7 +5,7 @@ from wagtail.admin.views.generic import models as generic
 from wagtail.permissions import register_permission_policy
 
 from accounts.forms import StaffForm
-from accounts.models import LIBRARY_ROLES, STAFF_ROLES, Role, StaffMember
+from accounts.models import LIBRARY_ROLES, STAFF_ROLES, LoginEvent, Role, StaffMember
 from accounts.permissions import LibraryScopedPolicy
 from accounts.services import invite_staff
 from accounts.viewsets import LibraryScopedViewSet
@@ -78,3 +78,30 @@ staff_viewset = StaffViewSet("equipe")
 @hooks.register("register_admin_viewset")
 def register_staff_viewset():
     return staff_viewset
+
+
+# The audit trail of logins: written by the portal only, read by the network's administrators.
+login_event_policy = LibraryScopedPolicy(LoginEvent, library_path=None, grants={}, read_only=True)
+
+
+class LoginEventViewSet(LibraryScopedViewSet):
+    model = LoginEvent
+    icon = "history"
+    menu_label = "Journal des connexions"
+    menu_order = 260
+    add_to_admin_menu = True
+    list_display = ["at", "kind", "library", "user", "login_digest", "network", "detail"]
+    list_filter = ["kind", "library"]
+    list_export = ["at", "kind", "library", "user", "login_digest", "network", "detail"]
+    ordering = ["-at"]
+    inspect_view_fields = ["at", "kind", "library", "user", "login_digest", "network", "detail"]
+    form_fields = ["kind"]
+
+
+register_permission_policy(LoginEvent, login_event_policy, exact_class=True)
+login_event_viewset = LoginEventViewSet("journal-connexions")
+
+
+@hooks.register("register_admin_viewset")
+def register_login_event_viewset():
+    return login_event_viewset

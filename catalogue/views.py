@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from accounts import patrons
 from catalogue import availability, exports, filters, search, selectors
 from catalogue.records import DocType
 from network import hours
@@ -137,6 +138,7 @@ def work(request, pk: int, live: bool = False):
         if page.sites
         else None,
         "type_label": DocType.LABELS.get(found.doc_type, ""),
+        "hold_options": patrons.hold_options(request.user, found),
     }
     return render(request, "catalogue/work.html", context)
 

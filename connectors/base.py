@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 
-CAPABILITIES = frozenset({"harvest", "availability", "authenticate", "account"})
+CAPABILITIES = frozenset({"harvest", "availability", "authenticate", "account", "hold"})
 
 # Formats of the raw records a harvest returns, and that the catalogue knows how to read.
 ISO2709 = "iso2709"
@@ -34,6 +34,17 @@ class ConnectorError(Exception):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+
+
+class InvalidCredentials(ConnectorError):
+    """The system refused a card number and PIN. One error, one message, for an unknown
+    card and for a wrong PIN, so that the login form cannot be used to probe which card
+    numbers exist. Never retryable."""
+
+    MESSAGE = "Numéro de carte ou code confidentiel incorrect."
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message, retryable=False)
 
 
 class ResumptionLost(ConnectorError):
@@ -73,7 +84,143 @@ class Checkpoint:
     next_since: str = ""
 
 
-class Driver:
+# ---------------------------------------------------------------- patrons
+
+
+@dataclass(frozen=True)
+class PatronRef:
+    """Who a patron is in their library's system, once authenticated: the card number,
+    and the system's own identifier when it has one (Koha's borrowernumber). Account
+    calls after login identify the patron by this alone: the PIN is never kept, the
+    portal's own SIP2 login (93) or ILS-DI access is what the system trusts."""
+
+    card_number: str
+    system_id: str = ""
+
+
+@dataclass(frozen=True)
+class PatronIdentity:
+    """What a system says of a patron at login. ``blocked`` with ``block_reason`` (French)
+    when the system refuses them service; ``messages`` are the system's screen messages."""
+
+    card_number: str
+    system_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    full_name: str = ""
+    email: str = ""
+    birth_date: date | None = None
+    expires_on: date | None = None
+    postal_code: str = ""
+    city: str = ""
+    blocked: bool = False
+    block_reason: str = ""
+    messages: tuple[str, ...] = ()
+
+    @property
+    def ref(self) -> PatronRef:
+        return PatronRef(self.card_number, self.system_id)
+
+    @property
+    def display_name(self) -> str:
+        joined = f"{self.first_name} {self.last_name}".strip()
+        return joined or self.full_name or self.card_number
+
+
+@dataclass(frozen=True)
+class Loan:
+    """A copy on loan to a patron. ``item_id`` is what :meth:`PatronDriver.renew` takes
+    (a barcode for SIP2, an itemnumber for Koha). ``renewable`` is None when the system
+    does not say; ``not_renewable_reason`` is French."""
+
+    item_id: str
+    title: str
+    due_date: date | None = None
+    barcode: str = ""
+    author: str = ""
+    overdue: bool = False
+    renewable: bool | None = None
+    not_renewable_reason: str = ""
+    renewals: int | None = None
+    record_id: str = ""
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A hold of a patron. ``status`` is French ("En attente", "Disponible au retrait",
+    "En transit"); ``ready`` when it waits for the patron at ``pickup_location``."""
+
+    hold_id: str
+    title: str
+    status: str = ""
+    ready: bool = False
+    position: int | None = None
+    pickup_location: str = ""
+    placed_on: date | None = None
+    expires_on: date | None = None
+    cancellable: bool = True
+    record_id: str = ""
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A patron's loans, holds and messages, as one system says them now."""
+
+    patron: PatronIdentity
+    loans: tuple[Loan, ...] = ()
+    holds: tuple[Hold, ...] = ()
+    messages: tuple[str, ...] = ()
+    fines: str = ""  # an amount as the system writes it, with its currency, when owed
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The answer to a renewal, a hold placed or cancelled. ``message`` is French, shown
+    to the patron as is (why a renewal was refused, say)."""
+
+    ok: bool
+    message: str = ""
+    due_date: date | None = None
+
+
+class PatronDriver:
+    """The patron capabilities: ``authenticate`` (:meth:`authenticate`), ``account``
+    (:meth:`account`, :meth:`renew`) and ``hold`` (:meth:`place_hold`,
+    :meth:`cancel_hold`). Every call is bounded by ``timeout`` seconds in all and raises
+    :class:`ConnectorError` (``retryable`` when the system did not answer in time or
+    could not be reached)."""
+
+    def authenticate(self, card_number: str, pin: str, *, timeout: float) -> PatronIdentity:
+        """The patron with this card, if the PIN is theirs; :class:`InvalidCredentials`
+        otherwise. An expired or blocked card still authenticates: the portal decides
+        what to say."""
+        raise NotImplementedError
+
+    def account(self, patron: PatronRef, *, timeout: float) -> Account:
+        raise NotImplementedError
+
+    def renew(self, patron: PatronRef, item_id: str, *, timeout: float) -> ActionResult:
+        """Renew one loan (by :attr:`Loan.item_id`). A refusal is ``ok=False`` with the
+        reason, not an exception."""
+        raise NotImplementedError
+
+    def place_hold(
+        self,
+        patron: PatronRef,
+        *,
+        record_id: str,
+        item_id: str = "",
+        pickup_location: str = "",
+        timeout: float,
+    ) -> ActionResult:
+        raise NotImplementedError
+
+    def cancel_hold(self, patron: PatronRef, hold_id: str, *, timeout: float) -> ActionResult:
+        raise NotImplementedError
+
+
+class Driver(PatronDriver):
     """Base class of the drivers. Subclasses set the class attributes and implement the
     methods of the capabilities they declare."""
 
@@ -83,6 +230,9 @@ class Driver:
     settings_form: ClassVar[type[forms.Form]] = forms.Form
     incremental: ClassVar[bool] = False  # whether harvest(since=...) returns only changes
     takes_uploads: ClassVar[bool] = False  # whether staff give it export files to read
+    # Whether it answers from the portal's own data (the demo) rather than a remote system:
+    # then it is asked in the calling thread, not given one of its own.
+    answers_locally: ClassVar[bool] = False
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         self.settings = dict(settings or {})

@@ -49,6 +49,8 @@ class ConnectorForm(LibraryScopedForm):
                 self.fields.pop(name, None)
             self.instance.schedule = Schedule.MANUAL
             self.instance.item_mapping = {}
+        if not driver_class.supports("authenticate"):
+            self.fields.pop("card_pattern", None)
 
     @property
     def reads_records(self) -> bool:

@@ -1,5 +1,7 @@
 """Connectors to the libraries' systems, their harvest runs, and the raw records received."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -35,6 +37,16 @@ class Connector(models.Model):
         help_text="Rempli par la dernière moisson réussie ; vide pour une moisson complète.",
     )
     consecutive_failures = models.PositiveSmallIntegerField("échecs consécutifs", default=0)
+    card_pattern = models.CharField(
+        "numéros de carte reconnus",
+        max_length=200,
+        blank=True,
+        help_text=(
+            "Pour la connexion des usagers : expression régulière que les numéros de carte "
+            "de la bibliothèque suivent en entier, par exemple « 1000\\d{4} » ou "
+            "« (VEN|BRO)\\d{8} ». Vide : la bibliothèque est choisie dans une liste."
+        ),
+    )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     class Meta:
@@ -73,6 +85,17 @@ class Connector(models.Model):
             self.settings = driver.validate_settings(self.settings or {})
         except ConnectorError as error:
             raise ValidationError(error.message) from None
+        if self.card_pattern:
+            try:
+                re.compile(self.card_pattern)
+            except re.error:
+                raise ValidationError(
+                    {"card_pattern": "Cette expression régulière n'est pas valide."}
+                ) from None
+
+    def matches_card(self, card_number: str) -> bool:
+        """Whether a card number follows this connector's pattern, whole."""
+        return bool(self.card_pattern) and re.fullmatch(self.card_pattern, card_number) is not None
 
 
 class SiteCode(models.Model):

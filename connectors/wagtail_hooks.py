@@ -106,6 +106,7 @@ class ConnectorViewSet(LibraryScopedViewSet):
             FieldPanel("item_preset"),
             FieldRowPanel([FieldPanel("schedule"), FieldPanel("enabled")]),
             FieldPanel("next_since"),
+            FieldPanel("card_pattern"),
         ],
         base_form_class=ConnectorForm,
     )

@@ -5,6 +5,7 @@ environment variable read through the small helpers below; nothing else is confi
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "metrobib.middleware.PortalCSPMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if DEBUG:
@@ -148,6 +152,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+# Patrons log in with a library card checked by their library's system (accounts/patrons.py);
+# staff with Django's own passwords. django-axes goes first: it refuses everything during a
+# lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LibraryCardBackend",
+]
+# Throttling (django-axes): after this many failed logins from one address, or on one card
+# number (or staff user name), logins from there or with it are refused for a while. Axes
+# keeps only a keyed digest of the card number (accounts/security.py), never the PIN.
+AXES_FAILURE_LIMIT = int(env_str("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_CALLABLE = "accounts.security.login_digest_of"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "card_number", "pin", "ip_address"]
+AXES_DISABLE_ACCESS_LOG = True  # successes go to our own audit trail (LoginEvent)
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# How long a patron's library system is given to answer at login and in "mon compte".
+PATRON_SYSTEM_TIMEOUT = float(env_str("PATRON_SYSTEM_TIMEOUT", "3"))
+if not 0 < PATRON_SYSTEM_TIMEOUT <= 60:
+    raise ImproperlyConfigured("PATRON_SYSTEM_TIMEOUT must be between 0 and 60 seconds.")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -267,7 +296,10 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY", False):
+# Behind one reverse proxy, the client's address is the last one the proxy appended to
+# X-Forwarded-For (accounts/security.py client_ip); otherwise the socket's.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz is probed over plain HTTP by the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

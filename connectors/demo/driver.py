@@ -24,7 +24,17 @@ from django.utils import timezone
 
 from catalogue.marc import MarcRecord, read_marc_file
 from connectors import mapping as item_mapping
-from connectors.base import Checkpoint, HarvestedRecord, ItemQuery, ItemStatus
+from connectors.base import (
+    Account,
+    ActionResult,
+    Checkpoint,
+    HarvestedRecord,
+    ItemQuery,
+    ItemStatus,
+    PatronIdentity,
+    PatronRef,
+)
+from connectors.demo.ils import DemoLibrarySystem, export_copies
 from connectors.marc_file.driver import MarcFileDriver, count_records
 from connectors.registry import register
 
@@ -87,9 +97,10 @@ class DemoSettings(forms.Form):
 class DemoDriver(MarcFileDriver):
     name = "demo"
     label = "Démonstration (sans serveur)"
-    capabilities = frozenset({"harvest", "availability"})
+    capabilities = frozenset({"harvest", "availability", "authenticate", "account", "hold"})
     settings_form = DemoSettings
     takes_uploads = False
+    answers_locally = True
 
     @classmethod
     def runs_unattended(cls, settings: Mapping[str, Any]) -> bool:
@@ -109,6 +120,13 @@ class DemoDriver(MarcFileDriver):
     ) -> Iterator[HarvestedRecord | Checkpoint]:
         return MarcFileDriver({"path": self._path()}).harvest(resume=resume)
 
+    def _mapping(self, mapping=None) -> item_mapping.CompiledMapping:
+        if isinstance(mapping, item_mapping.CompiledMapping):
+            return mapping
+        return item_mapping.resolve(
+            dict(mapping) if mapping else {"preset": DEMO_PRESETS[self._export()]}
+        )
+
     def availability(
         self,
         items: Sequence[ItemQuery],
@@ -117,12 +135,36 @@ class DemoDriver(MarcFileDriver):
         mapping: Mapping[str, Any] | item_mapping.CompiledMapping | None = None,
     ) -> dict[int, ItemStatus]:
         """Made-up statuses for the copies of the demo export (see the module's doc)."""
-        if not isinstance(mapping, item_mapping.CompiledMapping):
-            mapping = item_mapping.resolve(
-                dict(mapping) if mapping else {"preset": DEMO_PRESETS[self._export()]}
-            )
-        known = export_barcodes(self._path(), mapping)
+        known = export_barcodes(self._path(), self._mapping(mapping))
         today = timezone.localdate()
         return {
             item.key: demo_status(item.barcode, today) for item in items if item.barcode in known
         }
+
+    # ------------------------------------------------------------ patrons (demonstration)
+
+    def _system(self) -> DemoLibrarySystem:
+        return DemoLibrarySystem(self._export(), export_copies(self._path(), self._mapping()))
+
+    def authenticate(self, card_number: str, pin: str, *, timeout: float) -> PatronIdentity:
+        return self._system().authenticate(card_number, pin)
+
+    def account(self, patron: PatronRef, *, timeout: float) -> Account:
+        return self._system().account(patron)
+
+    def renew(self, patron: PatronRef, item_id: str, *, timeout: float) -> ActionResult:
+        return self._system().renew(patron, item_id)
+
+    def place_hold(
+        self,
+        patron: PatronRef,
+        *,
+        record_id: str,
+        item_id: str = "",
+        pickup_location: str = "",
+        timeout: float,
+    ) -> ActionResult:
+        return self._system().place_hold(patron, record_id, item_id, pickup_location)
+
+    def cancel_hold(self, patron: PatronRef, hold_id: str, *, timeout: float) -> ActionResult:
+        return self._system().cancel_hold(patron, hold_id)

@@ -7,6 +7,7 @@ copies are on the shelf or on loan across the network.
 """
 
 from connectors.demo.driver import DEMO_PRESETS
+from connectors.demo.ils import card_pattern
 from connectors.models import Connector, HarvestRun, SiteCode
 from connectors.services import harvest_connector
 from network.models import Library
@@ -53,6 +54,10 @@ def load_demo_catalogue() -> list[HarvestRun]:
                 "schedule": "daily",
             },
         )
+        pattern = card_pattern(export)
+        if pattern and connector.card_pattern != pattern:
+            connector.card_pattern = pattern
+            connector.save(update_fields=["card_pattern"])
         _map_sites(connector, library, site_codes)
         runs.append(harvest_connector(connector))
     return runs

@@ -15,7 +15,7 @@ import pytest
 from django.urls import reverse
 from wagtail.admin.viewsets import viewsets as wagtail_viewsets
 
-from accounts.models import Role, StaffMember, User
+from accounts.models import LoginEvent, Role, StaffMember, User
 from accounts.viewsets import LibraryScopedViewSet
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 from network.models import Commune, Library, OpeningException, Site
@@ -128,7 +128,12 @@ def network_only_viewsets() -> list[LibraryScopedViewSet]:
 
 
 # Reference data only network administrators manage: cast -> a row.
-NETWORK_ONLY_SPECIMENS = {Commune: lambda cast: cast.commune_a}
+NETWORK_ONLY_SPECIMENS = {
+    Commune: lambda cast: cast.commune_a,
+    LoginEvent: lambda cast: LoginEvent.objects.get_or_create(
+        kind=LoginEvent.Kind.FAILURE, detail="Essai de spécimen", library=cast.library_a
+    )[0],
+}
 
 
 def test_every_scoped_screen_is_covered():
@@ -227,6 +232,8 @@ def label(obj) -> str:
         return obj.connector.name
     if isinstance(obj, Connector):
         return obj.name
+    if isinstance(obj, LoginEvent):
+        return obj.detail
     return str(obj)
 
 

@@ -1,0 +1,200 @@
+"""Patrons' pages: login with a library card, "mon compte", "mes cartes"."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts import patrons
+from accounts.forms import CardLoginForm
+from accounts.models import LibraryCard, LoginEvent, Role
+from accounts.security import record_login_event
+from connectors.base import InvalidCredentials
+
+PATRON_LOGIN = "accounts:login"
+
+
+def patron_required(view):
+    """Logged in as a patron, else to the login page (staff have the back-office)."""
+
+    @login_required(login_url=PATRON_LOGIN)
+    def wrapped(request, *args, **kwargs):
+        if request.user.role != Role.PATRON:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _next_url(request) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        return wanted
+    return reverse("accounts:account")
+
+
+def _check_card_form(request, form, *, user=None):
+    """Run a card form through login: the user on success, else None with the form's
+    errors set (and the libraries to choose from, when the card does not tell)."""
+    data = form.cleaned_data
+    try:
+        if user is None:
+            return authenticate(
+                request,
+                card_number=data["card_number"],
+                password=data["pin"],
+                library=data.get("library"),
+            )
+        return patrons.link_card(
+            request, user, data["card_number"], data["pin"], library=data.get("library")
+        )
+    except patrons.ChooseLibrary as problem:
+        form.fields["library"].queryset = form.fields["library"].queryset.model.objects.filter(
+            pk__in=[library.pk for library in problem.libraries]
+        )
+        form.add_error("library", problem.message + " Choisissez votre bibliothèque.")
+    except patrons.SystemUnavailable as problem:
+        record_login_event(request, LoginEvent.Kind.UNAVAILABLE, library=problem.library)
+        form.add_error(None, problem.message)
+    return None
+
+
+@never_cache
+@sensitive_post_parameters("pin")
+def login_view(request):
+    if request.user.is_authenticated and request.user.role == Role.PATRON:
+        return redirect(_next_url(request))
+    form = CardLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = _check_card_form(request, form)
+        if user is not None:
+            login(request, user)  # a new session key: no fixation
+            return HttpResponseRedirect(_next_url(request))
+        if not form.errors and not getattr(request, "axes_locked_out", False):
+            form.add_error(None, InvalidCredentials.MESSAGE)
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    return render(request, "accounts/login.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.success(request, "Vous êtes déconnecté·e.")
+    return redirect("/")
+
+
+def locked_out(request, response=None, credentials=None):
+    """django-axes' lockout page: what happened and when to try again (HTTP 429)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+
+
+@never_cache
+@patron_required
+def account(request):
+    context = {
+        "accounts": patrons.gather_accounts(request.user),
+        "today": timezone.localdate(),
+    }
+    return render(request, "accounts/account.html", context)
+
+
+@require_POST
+@patron_required
+def renew(request):
+    try:
+        card_id = int(request.POST.get("card", ""))
+    except ValueError:
+        raise Http404 from None
+    item_ids = request.POST.getlist("every" if request.POST.get("tout") else "item")
+    if not item_ids:
+        messages.error(request, "Choisissez au moins un document à renouveler.")
+        return redirect("accounts:account")
+    try:
+        results = patrons.renew_loans(request.user, card_id, item_ids)
+    except LibraryCard.DoesNotExist:
+        raise Http404 from None
+    for item_id, result in results.items():
+        title = request.POST.get(f"title-{item_id}") or "Document"
+        if result.ok:
+            due = f" jusqu'au {result.due_date:%d/%m/%Y}" if result.due_date else ""
+            messages.success(request, f"« {title} » est renouvelé{due}.")
+        else:
+            messages.error(request, f"« {title} » n'a pas été renouvelé : {result.message}")
+    return redirect("accounts:account")
+
+
+@require_POST
+@patron_required
+def cancel_hold(request):
+    try:
+        card_id = int(request.POST.get("card", ""))
+        result = patrons.cancel_hold(request.user, card_id, request.POST.get("hold", ""))
+    except (ValueError, LibraryCard.DoesNotExist):
+        raise Http404 from None
+    title = request.POST.get("title") or "Document"
+    if result.ok:
+        messages.success(request, f"Votre réservation de « {title} » est annulée.")
+    else:
+        messages.error(
+            request, f"La réservation de « {title} » n'est pas annulée : {result.message}"
+        )
+    return redirect("accounts:account")
+
+
+@never_cache
+@sensitive_post_parameters("pin")
+@patron_required
+def cards(request):
+    form = CardLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        card = _check_card_form(request, form, user=request.user)
+        if card is not None:
+            messages.success(request, f"La carte de {card.library} est ajoutée à votre compte.")
+            return redirect("accounts:cards")
+        if not form.errors:
+            form.add_error(None, InvalidCredentials.MESSAGE)
+    context = {"form": form, "cards": patrons.patron_cards(request.user)}
+    return render(request, "accounts/cards.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@patron_required
+def unlink_card(request, card_id: int):
+    try:
+        card = patrons.unlink_card(request.user, card_id)
+    except LibraryCard.DoesNotExist:
+        raise Http404 from None
+    except patrons.LoginProblem as problem:
+        messages.error(request, problem.message)
+        return redirect("accounts:cards")
+    messages.success(request, f"La carte de {card.library} est retirée de votre compte.")
+    return redirect("accounts:cards")
+
+
+@require_POST
+@patron_required
+def hold(request, work_id: int):
+    """Place a hold from a work's page of the union catalogue."""
+    from catalogue.models import Work
+
+    work = get_object_or_404(Work, pk=work_id)
+    try:
+        card_id = int(request.POST.get("card", ""))
+        site_id = int(request.POST.get("retrait") or 0) or None
+        result = patrons.hold_work(request.user, card_id, work, site_id)
+    except (ValueError, LibraryCard.DoesNotExist):
+        raise Http404 from None
+    if result.ok:
+        messages.success(request, f"« {work.title} » est réservé. {result.message}".strip())
+        return redirect("accounts:account")
+    messages.error(request, f"« {work.title} » n'a pas pu être réservé : {result.message}")
+    return redirect("catalogue:work", pk=work.pk)

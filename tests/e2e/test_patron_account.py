@@ -1,0 +1,87 @@
+"""Journey: a patron logs in with the card and PIN of their library (a demo system), sees
+their loans and holds, renews a loan, cancels a hold, links a second card, and logs out;
+axe-core on each page and state, the forms used with the keyboard alone."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browsing import assert_accessible
+
+pytestmark = pytest.mark.e2e
+
+# demo/patrons/demo-patrons.json: Inès Haddad (Vénissieux), 3 loans and 1 hold; and a
+# card of Caluire-et-Cuire.
+CARD, PIN = "2925000201", "1234"
+SECOND_CARD, SECOND_PIN = "2903000301", "4321"
+
+
+def type_card(page: Page, card: str, pin: str) -> None:
+    page.get_by_label("Numéro de carte").focus()
+    page.keyboard.type(card)
+    page.keyboard.press("Tab")
+    page.keyboard.type(pin)
+    page.keyboard.press("Enter")
+
+
+def test_patron_logs_in_renews_cancels_links_a_card_and_logs_out(page: Page):
+    page.goto("/")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Se connecter"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Se connecter")
+    assert_accessible(page, "login form")
+
+    type_card(page, CARD, "9999")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Numéro de carte ou code confidentiel incorrect."
+    )
+    expect(page.get_by_label("Code confidentiel")).to_have_value("")  # never sent back
+    assert_accessible(page, "login refused")
+
+    page.get_by_label("Numéro de carte").fill("")
+    type_card(page, CARD, PIN)
+    expect(page).to_have_url(re.compile(r"/compte/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    expect(page.get_by_role("heading", level=3, name="Prêts (3)")).to_be_visible()
+    expect(page.get_by_role("heading", level=3, name="Réservations (1)")).to_be_visible()
+    assert_accessible(page, "account")
+
+    renew = page.get_by_role("button", name=re.compile(r"^Renouveler « ")).first
+    title = renew.get_attribute("aria-label").removeprefix("Renouveler « ").removesuffix(" »")
+    renew.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text(f"« {title} » est renouvelé jusqu'au")
+    assert_accessible(page, "after renewal")
+
+    page.get_by_role("button", name=re.compile(r"^Annuler la réservation de ")).click()
+    expect(page.locator(".messages")).to_contain_text("est annulée")
+    expect(page.get_by_role("heading", level=3, name="Réservations (0)")).to_be_visible()
+
+    page.get_by_role("link", name="Mes cartes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes cartes")
+    assert_accessible(page, "cards")
+    type_card(page, SECOND_CARD, SECOND_PIN)
+    expect(page.locator(".messages")).to_contain_text("est ajoutée à votre compte")
+    expect(page.locator(".card-item")).to_have_count(2)
+
+    page.get_by_role("link", name="Mes prêts et réservations").click()
+    expect(page.locator("section.account-part")).to_have_count(2)
+    assert_accessible(page, "two cards")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("navigation", name="Menu principal")).to_contain_text("Se connecter")
+    page.goto("/compte/")
+    expect(page).to_have_url(re.compile(r"/compte/connexion/\?next=/compte/$"))
+
+
+def test_login_works_without_javascript(open_browsing):
+    browsing = open_browsing(java_script_enabled=False)
+    page = browsing.new_page()
+    page.goto("/compte/connexion/")
+    page.get_by_label("Numéro de carte").fill("2902000101")
+    page.get_by_label("Code confidentiel").fill("1234")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    expect(page.get_by_role("heading", level=3, name=re.compile(r"^Prêts \("))).to_be_visible()
