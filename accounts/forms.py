@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth import password_validation
+from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.models import LIBRARY_ROLES, Role, StaffMember, User
@@ -50,6 +52,10 @@ class StaffForm(WagtailAdminModelForm):
         return user
 
 
+def _text(autocomplete: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete})
+
+
 class CardLoginForm(forms.Form):
     """Card number and PIN; the library only when the number does not tell it."""
 
@@ -64,7 +70,10 @@ class CardLoginForm(forms.Form):
     pin = forms.CharField(
         label="Code confidentiel",
         max_length=128,
-        help_text="Le code ou mot de passe que vous utilisez déjà à votre bibliothèque.",
+        help_text=(
+            "Le code que vous utilisez déjà à votre bibliothèque, ou le mot de passe de "
+            "votre carte métropolitaine."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     library = forms.ModelChoiceField(
@@ -90,3 +99,118 @@ class CardLoginForm(forms.Form):
         if not number:
             raise forms.ValidationError("Indiquez le numéro de votre carte.")
         return number
+
+
+class MetropolitanCardForm(forms.Form):
+    """Registration for a metropolitan card, online or at a library's desk (``desk``: the
+    e-mail becomes optional)."""
+
+    first_name = forms.CharField(label="Prénom", max_length=150, widget=_text("given-name"))
+    last_name = forms.CharField(label="Nom", max_length=150, widget=_text("family-name"))
+    birth_date = forms.DateField(
+        label="Date de naissance",
+        help_text="Par exemple 14/05/1987.",
+        input_formats=["%d/%m/%Y", "%Y-%m-%d", "%d%m%Y"],
+        widget=forms.TextInput(attrs={"autocomplete": "bday", "inputmode": "numeric"}),
+    )
+    email = forms.EmailField(
+        label="Adresse e-mail",
+        required=False,
+        help_text="Un lien vous y sera envoyé pour la confirmer.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    street = forms.CharField(label="Adresse", max_length=200, widget=_text("street-address"))
+    postal_code = forms.RegexField(
+        label="Code postal",
+        regex=r"^\d{5}$",
+        error_messages={"invalid": "Un code postal a cinq chiffres."},
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
+    )
+    commune = forms.CharField(
+        label="Commune",
+        max_length=100,
+        help_text="Le nom de votre commune, ou son code INSEE.",
+        widget=_text("address-level2"),
+    )
+    guardian_name = forms.CharField(
+        label="Nom du parent ou représentant légal",
+        required=False,
+        max_length=200,
+        help_text="Seulement pour une inscription avant 15 ans.",
+    )
+    guardian_consent = forms.BooleanField(
+        label="Je suis le parent ou représentant légal et j'autorise cette inscription.",
+        required=False,
+    )
+    password1 = forms.CharField(
+        label="Mot de passe",
+        help_text="Au moins 12 caractères, pas uniquement des chiffres.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Mot de passe, une seconde fois",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    privacy = forms.BooleanField(
+        label=(
+            "J'ai lu la notice sur les données personnelles et j'accepte que Métrobib "
+            "conserve ces informations pour gérer ma carte."
+        ),
+        error_messages={"required": "Votre accord est nécessaire pour délivrer la carte."},
+    )
+
+    def __init__(self, *args, desk: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.desk = desk
+        if not desk:
+            self.fields["email"].required = True
+            self.fields["email"].error_messages["required"] = "Indiquez votre adresse e-mail."
+
+    def clean_commune(self):
+        from accounts.metrocard import find_commune
+
+        commune = find_commune(self.cleaned_data["commune"])
+        if commune is None:
+            raise forms.ValidationError(
+                "Cette commune n'est pas l'une des 58 communes de la Métropole de Lyon : la "
+                "carte métropolitaine est réservée à leurs habitants."
+            )
+        return commune
+
+    def clean_birth_date(self):
+        from datetime import date
+
+        born = self.cleaned_data["birth_date"]
+        if born > timezone.localdate() or born < date(1900, 1, 1):
+            raise forms.ValidationError("Cette date de naissance n'est pas possible.")
+        return born
+
+    def clean(self):
+        from accounts.metrocard import GUARDIAN_BELOW, age_on
+
+        data = super().clean()
+        born = data.get("birth_date")
+        if born and age_on(born, timezone.localdate()) < GUARDIAN_BELOW:
+            if not data.get("guardian_name"):
+                self.add_error(
+                    "guardian_name",
+                    "Avant 15 ans, indiquez le nom du parent ou représentant légal.",
+                )
+            if not data.get("guardian_consent"):
+                self.add_error(
+                    "guardian_consent", "Avant 15 ans, l'accord du parent est nécessaire."
+                )
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "Les deux mots de passe sont différents.")
+        elif first:
+            candidate = User(
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

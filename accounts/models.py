@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 
 class Role(models.TextChoices):
@@ -221,3 +222,86 @@ class LoginEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} — {self.at:%d/%m/%Y %H:%M}"
+
+
+class MetropolitanCard(models.Model):
+    """The network's own free card, for anyone living in one of the Métropole's communes.
+
+    The patron chooses a password (a Django hash on the user, whose user name is the card
+    number). ``address_validated_at`` is set by staff who saw a proof of address, when
+    the network's settings ask for one; until then the card gives what they allow.
+    """
+
+    patron = models.OneToOneField(
+        Patron, verbose_name="usager", on_delete=models.CASCADE, related_name="metropolitan_card"
+    )
+    number = models.CharField("numéro de carte", max_length=20, unique=True)
+    birth_date = models.DateField("date de naissance")
+    street = models.CharField("adresse", max_length=200)
+    postal_code = models.CharField("code postal", max_length=5)
+    commune = models.ForeignKey(
+        "network.Commune", verbose_name="commune", on_delete=models.PROTECT, related_name="+"
+    )
+    guardian_name = models.CharField(
+        "représentant légal", max_length=200, blank=True, help_text="Pour les moins de 15 ans."
+    )
+    privacy_accepted_at = models.DateTimeField("notice de confidentialité acceptée le")
+    email_verified_at = models.DateTimeField("e-mail vérifié le", null=True, blank=True)
+    address_validated_at = models.DateTimeField(
+        "justificatif de domicile vu le", null=True, blank=True
+    )
+    address_validated_by = models.ForeignKey(
+        User,
+        verbose_name="justificatif vu par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    registered_by = models.ForeignKey(
+        User,
+        verbose_name="inscrit au guichet par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    issued_on = models.DateField("délivrée le")
+    expires_on = models.DateField("valable jusqu'au")
+
+    class Meta:
+        verbose_name = "carte métropolitaine"
+        verbose_name_plural = "cartes métropolitaines"
+        ordering = ["-issued_on", "-pk"]
+
+    def __str__(self):
+        return self.number
+
+
+@register_setting(icon="id-card")
+class NetworkPatronSettings(BaseGenericSetting):
+    """The network's rules for the metropolitan card and for keeping personal data."""
+
+    proof_of_address_required = models.BooleanField(
+        "justificatif de domicile demandé",
+        default=False,
+        help_text=(
+            "Si coché, une carte métropolitaine ne donne accès qu'aux ressources libres "
+            "tant qu'un membre du personnel n'a pas vu un justificatif de domicile."
+        ),
+    )
+    card_validity_months = models.PositiveSmallIntegerField(
+        "durée de validité de la carte (mois)", default=12
+    )
+    login_events_retention_days = models.PositiveIntegerField(
+        "conservation du journal des connexions (jours)", default=365
+    )
+    inactive_patron_retention_days = models.PositiveIntegerField(
+        "suppression des comptes sans connexion depuis (jours)", default=3 * 365
+    )
+    unverified_card_retention_days = models.PositiveIntegerField(
+        "suppression des cartes dont l'e-mail n'est pas vérifié après (jours)", default=30
+    )
+
+    class Meta:
+        verbose_name = "usagers et données personnelles"

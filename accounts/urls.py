@@ -11,5 +11,12 @@ urlpatterns = [
     path("reservations/annuler/", views.cancel_hold, name="cancel_hold"),
     path("reserver/<int:work_id>/", views.hold, name="hold"),
     path("cartes/", views.cards, name="cards"),
+    path("donnees/", views.privacy, name="privacy"),
+    path("donnees/export.json", views.privacy_export, name="privacy_export"),
+    path("donnees/supprimer/", views.privacy_delete, name="privacy_delete"),
+    path("carte-metropolitaine/", views.metro_register, name="metro_register"),
+    path("carte-metropolitaine/guichet/", views.metro_desk, name="metro_desk"),
+    path("carte-metropolitaine/ma-carte/", views.metro_card, name="metro_card"),
+    path("carte-metropolitaine/confirmer/<str:token>/", views.metro_verify, name="metro_verify"),
     path("cartes/<int:card_id>/retirer/", views.unlink_card, name="unlink_card"),
 ]

@@ -4,8 +4,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.contrib.auth.views import redirect_to_login
+from django.core.mail import send_mail
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,9 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import patrons
-from accounts.forms import CardLoginForm
-from accounts.models import LibraryCard, LoginEvent, Role
+from accounts import cardimage, metrocard, patrons
+from accounts import privacy as privacy_service
+from accounts.forms import CardLoginForm, MetropolitanCardForm
+from accounts.models import LibraryCard, LoginEvent, MetropolitanCard, Role
 from accounts.security import record_login_event
 from connectors.base import InvalidCredentials
 
@@ -45,6 +49,9 @@ def _check_card_form(request, form, *, user=None):
     """Run a card form through login: the user on success, else None with the form's
     errors set (and the libraries to choose from, when the card does not tell)."""
     data = form.cleaned_data
+    if user is None and metrocard.is_card_number(data["card_number"]):
+        # The network's own card: its password is a Django hash on the user.
+        return authenticate(request, username=data["card_number"], password=data["pin"])
     try:
         if user is None:
             return authenticate(
@@ -198,3 +205,143 @@ def hold(request, work_id: int):
         return redirect("accounts:account")
     messages.error(request, f"« {work.title} » n'a pas pu être réservé : {result.message}")
     return redirect("catalogue:work", pk=work.pk)
+
+
+# ---------------------------------------------------------------- the metropolitan card
+
+
+def _registration(form) -> metrocard.Registration:
+    data = form.cleaned_data
+    return metrocard.Registration(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        birth_date=data["birth_date"],
+        email=data.get("email") or "",
+        street=data["street"],
+        postal_code=data["postal_code"],
+        commune=data["commune"],
+        password=data["password1"],
+        guardian_name=data.get("guardian_name") or "",
+    )
+
+
+def _send_email_link(request, card) -> None:
+    if not card.patron.user.email:
+        return
+    link = request.build_absolute_uri(
+        reverse("accounts:metro_verify", args=[metrocard.email_token(card)])
+    )
+    send_mail(
+        "Confirmez votre adresse e-mail — carte métropolitaine Métrobib",
+        render_to_string("accounts/email_verify.txt", {"card": card, "link": link}),
+        None,
+        [card.patron.user.email],
+    )
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def metro_register(request):
+    """Online self-registration for a metropolitan card."""
+    form = MetropolitanCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = metrocard.register(_registration(form))
+        except metrocard.RegistrationError as error:
+            form.add_error(None, error.message)
+        else:
+            _send_email_link(request, card)
+            login(request, card.patron.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                f"Votre carte métropolitaine est prête : son numéro est {card.number}. "
+                "Un lien de confirmation vous a été envoyé par e-mail.",
+            )
+            return redirect("accounts:metro_card")
+    context = {"form": form, "desk": False}
+    return render(
+        request, "accounts/metro_register.html", context, status=400 if form.errors else 200
+    )
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def metro_desk(request):
+    """The same registration, by library staff at a desk, for someone who may have no
+    e-mail; the card is then shown to print."""
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return redirect_to_login(request.get_full_path(), reverse("wagtailadmin_login"))
+    form = MetropolitanCardForm(request.POST or None, desk=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = metrocard.register(_registration(form), actor=request.user)
+        except metrocard.RegistrationError as error:
+            form.add_error(None, error.message)
+        else:
+            _send_email_link(request, card)
+            return render(request, "accounts/metro_card.html", _card_context(card, desk=True))
+    context = {"form": form, "desk": True}
+    return render(
+        request, "accounts/metro_register.html", context, status=400 if form.errors else 200
+    )
+
+
+def _card_context(card, *, desk: bool = False) -> dict:
+    label = f"Carte métropolitaine numéro {card.number}"
+    return {
+        "card": card,
+        "desk": desk,
+        "full_access": metrocard.full_access(card),
+        "barcode": cardimage.barcode_svg(card.number, f"Code-barres : {label}"),
+        "qr": cardimage.qr_svg(card.number, f"QR code : {label}"),
+        "today": timezone.localdate(),
+    }
+
+
+@never_cache
+@patron_required
+def metro_card(request):
+    card = MetropolitanCard.objects.filter(patron__user=request.user).first()
+    if card is None:
+        return redirect("accounts:metro_register")
+    return render(request, "accounts/metro_card.html", _card_context(card))
+
+
+@never_cache
+def metro_verify(request, token: str):
+    try:
+        card = metrocard.verify_email(token)
+    except metrocard.RegistrationError as error:
+        return render(request, "accounts/metro_verify.html", {"error": error.message}, status=400)
+    return render(request, "accounts/metro_verify.html", {"card": card})
+
+
+# ---------------------------------------------------------------- personal data
+
+
+@never_cache
+@patron_required
+def privacy(request):
+    context = {"data": privacy_service.personal_data(request.user)}
+    return render(request, "accounts/privacy.html", context)
+
+
+@never_cache
+@patron_required
+def privacy_export(request):
+    data = privacy_service.personal_data(request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="metrobib-mes-donnees.json"'
+    return response
+
+
+@require_POST
+@patron_required
+def privacy_delete(request):
+    if request.POST.get("confirmer") != "oui":
+        messages.error(request, "Cochez la case pour confirmer la suppression de votre compte.")
+        return redirect("accounts:privacy")
+    user = request.user
+    logout(request)
+    privacy_service.delete_patron(user)
+    return render(request, "accounts/deleted.html")

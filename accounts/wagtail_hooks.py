@@ -1,11 +1,27 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.views.generic import models as generic
 from wagtail.permissions import register_permission_policy
 
+from accounts import metrocard
 from accounts.forms import StaffForm
-from accounts.models import LIBRARY_ROLES, STAFF_ROLES, LoginEvent, Role, StaffMember
+from accounts.models import (
+    LIBRARY_ROLES,
+    STAFF_ROLES,
+    LoginEvent,
+    MetropolitanCard,
+    NetworkPatronSettings,
+    Role,
+    StaffMember,
+)
 from accounts.permissions import LibraryScopedPolicy
 from accounts.services import invite_staff
 from accounts.viewsets import LibraryScopedViewSet
@@ -105,3 +121,59 @@ login_event_viewset = LoginEventViewSet("journal-connexions")
 @hooks.register("register_admin_viewset")
 def register_login_event_viewset():
     return login_event_viewset
+
+
+# ---------------------------------------------------------------- proofs of address
+
+
+def proof_queue(request):
+    """Metropolitan cards waiting for a proof of address, for the staff of any library."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()
+    cards = (
+        MetropolitanCard.objects.filter(address_validated_at__isnull=True)
+        .select_related("patron__user", "commune")
+        .order_by("issued_on", "pk")
+    )
+    if query:
+        cards = cards.filter(
+            Q(number__icontains=query)
+            | Q(patron__user__last_name__icontains=query)
+            | Q(patron__user__first_name__icontains=query)
+        )
+    context = {
+        "cards": cards[:200],
+        "query": query,
+        "required": NetworkPatronSettings.load().proof_of_address_required,
+    }
+    return TemplateResponse(request, "accounts/admin/proof_queue.html", context)
+
+
+@require_POST
+def proof_validate(request, pk: int):
+    card = get_object_or_404(MetropolitanCard, pk=pk)
+    try:
+        metrocard.validate_address(card, actor=request.user)
+    except metrocard.RegistrationError as error:
+        raise PermissionDenied(error.message) from None
+    messages.success(request, f"Justificatif de domicile enregistré pour la carte {card.number}.")
+    return redirect("accounts_proof_queue")
+
+
+@hooks.register("register_admin_urls")
+def register_proof_urls():
+    return [
+        path("justificatifs/", proof_queue, name="accounts_proof_queue"),
+        path("justificatifs/<int:pk>/valider/", proof_validate, name="accounts_proof_validate"),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_proof_menu():
+    return MenuItem(
+        "Justificatifs de domicile",
+        reverse("accounts_proof_queue"),
+        icon_name="id-card",
+        order=270,
+    )

@@ -19,6 +19,7 @@ from network.services import import_sites
 
 DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 MERGED_COMMUNES = {"69149": "69152"}  # Oullins-Pierre-Bénite absorbed Pierre-Bénite in 2024
+FORMER_NAMES = {"69149": "Oullins, Pierre-Bénite"}
 
 HOURS_LARGE = "Tu,Th,Fr 12:00-19:00; We,Sa 10:00-18:00"
 HOURS_MEDIUM = (
@@ -48,6 +49,7 @@ def load_communes() -> int:
                     "name": row["nom"],
                     "population": int(row["population_municipale"]),
                     "former_codes": MERGED_COMMUNES.get(row["code_insee"], ""),
+                    "former_names": FORMER_NAMES.get(row["code_insee"], ""),
                     "boundary": boundaries.get(row["code_insee"]),
                 },
             )

@@ -24,6 +24,12 @@ class Commune(models.Model):
             "Codes de communes fusionnées (ex. 69152 pour Pierre-Bénite), séparés par des virgules."
         ),
     )
+    former_names = models.CharField(
+        "anciens noms",
+        max_length=200,
+        blank=True,
+        help_text="Noms de communes fusionnées (ex. Pierre-Bénite), séparés par des virgules.",
+    )
     boundary = models.JSONField("contour (GeoJSON)", null=True, blank=True, editable=False)
 
     class Meta:
@@ -36,6 +42,9 @@ class Commune(models.Model):
 
     def former_code_list(self) -> list[str]:
         return [code.strip() for code in self.former_codes.split(",") if code.strip()]
+
+    def former_name_list(self) -> list[str]:
+        return [name.strip() for name in self.former_names.split(",") if name.strip()]
 
 
 class LibrarySystem(models.TextChoices):

@@ -37,8 +37,8 @@ class CommuneViewSet(LibraryScopedViewSet):
     add_to_admin_menu = False
     list_display = ["name", "insee_code", "population", "former_codes"]
     search_fields = ["name", "insee_code"]
-    list_export = ["insee_code", "name", "population", "former_codes"]
-    form_fields = ["insee_code", "name", "population", "former_codes"]
+    list_export = ["insee_code", "name", "population", "former_codes", "former_names"]
+    form_fields = ["insee_code", "name", "population", "former_codes", "former_names"]
 
 
 class LibraryCreateView(generic.CreateView):

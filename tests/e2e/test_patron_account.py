@@ -25,7 +25,7 @@ def type_card(page: Page, card: str, pin: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_patron_logs_in_renews_cancels_links_a_card_and_logs_out(page: Page):
+def test_patron_logs_in_renews_cancels_links_a_card_and_logs_out(page: Page, screenshot_dir):
     page.goto("/")
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Se connecter"
@@ -69,6 +69,7 @@ def test_patron_logs_in_renews_cancels_links_a_card_and_logs_out(page: Page):
     page.get_by_role("link", name="Mes prêts et réservations").click()
     expect(page.locator("section.account-part")).to_have_count(2)
     assert_accessible(page, "two cards")
+    page.screenshot(path=screenshot_dir / "compte-1280.png", full_page=True)
 
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("navigation", name="Menu principal")).to_contain_text("Se connecter")
@@ -85,3 +86,59 @@ def test_login_works_without_javascript(open_browsing):
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
     expect(page.get_by_role("heading", level=3, name=re.compile(r"^Prêts \("))).to_be_visible()
+
+
+def test_an_inhabitant_gets_a_metropolitan_card_with_the_keyboard_alone(page: Page, screenshot_dir):
+    page.goto("/compte/connexion/")
+    page.get_by_role("link", name="Obtenir ma carte métropolitaine").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Obtenir ma carte métropolitaine")
+    assert_accessible(page, "registration form")
+
+    page.get_by_label("Prénom").focus()
+    for value in (
+        "Lina",  # prénom
+        "Moreau",  # nom
+        "03/02/1995",  # date de naissance
+        "lina.moreau@example.org",
+        "5 place Jean Jaurès",
+        "69310",
+        "Pierre-Bénite",  # a former commune, now part of Oullins-Pierre-Bénite
+        "",  # parent (not needed)
+    ):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the parent's consent
+    for value in ("Des-livres-pour-tous-95", "Des-livres-pour-tous-95"):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # the privacy notice
+    expect(page.get_by_label(re.compile("J'ai lu la notice"))).to_be_checked()
+    page.keyboard.press("Tab")  # the link to the notice
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ma carte métropolitaine")
+    number = page.locator(".metro-card-number").inner_text()
+    assert re.fullmatch(r"2690\d{8}", number)
+    expect(page.locator(".metro-card")).to_contain_text("Oullins-Pierre-Bénite")
+    expect(page.get_by_role("img", name=f"Code-barres : Carte métropolitaine numéro {number}"))
+    expect(page.get_by_role("img", name=f"QR code : Carte métropolitaine numéro {number}"))
+    assert_accessible(page, "card")
+    page.screenshot(path=screenshot_dir / "carte-metropolitaine-1280.png", full_page=True)
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.goto("/compte/connexion/")
+    type_card(page, number, "Des-livres-pour-tous-95")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    page.get_by_role("link", name="Mes données").click()
+    assert_accessible(page, "personal data")
+
+
+def test_the_account_fits_a_phone(open_browsing, screenshot_dir):
+    page = open_browsing(viewport={"width": 320, "height": 720}).new_page()
+    page.goto("/compte/connexion/")
+    type_card(page, "2902000101", "1234")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon compte")
+    page.screenshot(path=screenshot_dir / "compte-320.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
