@@ -45,6 +45,10 @@ def what_it_does(driver) -> str:
         parts.append("moisson des notices et des exemplaires")
     if driver.supports("availability"):
         parts.append("disponibilité en direct des exemplaires")
+    if driver.supports("authenticate"):
+        parts.append("connexion des lecteurs avec leur carte")
+    if driver.supports("account"):
+        parts.append("prêts et réservations dans « mon compte »")
     return ", ".join(parts)
 
 

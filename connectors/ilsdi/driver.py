@@ -1,6 +1,7 @@
-"""Live availability of copies from Koha's ILS-DI service (``GetAvailability``).
+"""Koha's ILS-DI service: live availability of copies (``GetAvailability``), and patrons'
+logins, accounts, renewals and holds (below).
 
-One request for all the records asked: ``ilsdi.pl?service=GetAvailability&id=1+2+3&
+Availability: one request for all the records asked: ``ilsdi.pl?service=GetAvailability&id=1+2+3&
 id_type=bib`` (Koha splits ``id`` on spaces and refuses a repeated parameter, see
 ``opac/ilsdi.pl``). The answer is a DLF ILS-DI 1.1 ``dlf:collection`` written by
 ``C4::ILSDI::Services::GetAvailability``: one ``dlf:record`` per biblionumber holding
@@ -22,21 +23,54 @@ leave such a record out. Errors come as Koha's ``<GetAvailability><code>NotAllow
 Copies are matched by Koha's itemnumber (``ItemQuery.item_id``, read from 995$9/952$9 at
 harvest), otherwise by barcode when the answer carries one (a ``barcode`` element, or a
 ``dlf:identifier`` equal to the barcode). What Koha does not know is left out.
+
+Patrons: logins, accounts, renewals and holds through Koha's patron services, whose
+answers :mod:`connectors.ilsdi.patrons` reads (it describes them).
+
+The PIN travels in the query of AuthenticatePatron (Koha's API takes no POST body), and
+httpx logs every request's URL at INFO: :class:`HideCredentials` masks ``username`` and
+``password`` in those log lines. The PIN is never logged nor put in an error.
 """
 
 import logging
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from lxml import etree
+import httpx
+from django.utils import timezone
 
-from connectors.base import ConnectorError, Driver, ItemQuery, ItemStatus
+from connectors.base import (
+    Account,
+    ActionResult,
+    ConnectorError,
+    Driver,
+    InvalidCredentials,
+    ItemQuery,
+    ItemStatus,
+    PatronIdentity,
+    PatronRef,
+)
 from connectors.http import HttpClient
 from connectors.ilsdi import settings as defaults
+from connectors.ilsdi.patrons import (
+    _children,
+    _date,
+    _describe,
+    _local,
+    _root,
+    _text,
+    parse_authentication,
+    parse_hold_cancelled,
+    parse_hold_placed,
+    parse_lookup,
+    parse_patron_info,
+    parse_renewal,
+)
 from connectors.ilsdi.settings import IlsdiSettings
 from connectors.registry import register
 
@@ -54,15 +88,6 @@ REASONS = {
     "in transit": "en transit",
     "on hold": "réservé",
     "waiting": "réservé, en attente du lecteur",
-}
-# Koha's own error codes (opac/ilsdi.pl).
-ERROR_CODES = {
-    "NotAllowed": "le service ILS-DI est désactivé dans Koha ou n'autorise pas l'adresse du "
-    "portail (préférences « ILS-DI » et « ILS-DI:AuthorizedIPs »)",
-    "MissingParameter": "paramètre manquant",
-    "IllegalParameter": "paramètre refusé",
-    "MultipleValuesNotAllowed": "paramètre répété",
-    "NotSupported": "service non pris en charge",
 }
 
 
@@ -85,33 +110,6 @@ class RecordAvailability:
     record: SimpleAvailability | None = None  # record-level, when there are no items
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-def _local(element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _children(element, name: str):
-    return [c for c in element if _local(c) == name]
-
-
-def _text(element, name: str) -> str:
-    found = next(iter(_children(element, name)), None)
-    return " ".join((found.text or "").split()) if found is not None else ""
-
-
-def _date(value: str) -> date | None:
-    found = re.match(r"^\s*(\d{4})-(\d{2})-(\d{2})", value or "")
-    if not found:
-        return None
-    try:
-        return date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return None
-
-
 def _simple(element, holder=None) -> SimpleAvailability:
     holder = element if holder is None else holder
     return SimpleAvailability(
@@ -132,21 +130,14 @@ def _error(root) -> str | None:
     if _local(root) != "collection":
         code, message = _text(root, "code"), _text(root, "message")
         if code or message:
-            label = ERROR_CODES.get(code) or ERROR_CODES.get(message) or code or message
-            detail = f" ({message})" if message and message != label else ""
-            return f"{label}{detail}"
+            return _describe(code, message)
     return None
 
 
 def parse_get_availability(content: bytes) -> dict[str, RecordAvailability]:
     """A GetAvailability answer, by biblionumber. Raises :class:`ConnectorError` for an
     error answer or what is not a DLF collection."""
-    try:
-        root = etree.fromstring(content, _parser())
-    except etree.XMLSyntaxError as error:
-        raise ConnectorError(
-            f"La réponse du service ILS-DI n'est pas du XML lisible : {error.msg}."
-        ) from error
+    root = _root(content)
     problem = _error(root)
     if problem:
         raise ConnectorError(f"Le service ILS-DI a répondu par une erreur : {problem}.")
@@ -202,13 +193,43 @@ def _base_and_params(url: str) -> tuple[str, dict[str, str]]:
     return urlunsplit(parts._replace(query="")), dict(parse_qsl(parts.query))
 
 
+# ---------------------------------------------------------------- patrons
+
+# ilsdi.pl requires HoldTitle's request_location ("IP address where the end user request is
+# being placed") but no Koha version reads it; the patron's own address is not passed on.
+REQUEST_LOCATION = "127.0.0.1"
+_SECRET_PARAMETER = re.compile(r"(?i)([?&](?:username|password)=)[^&#\s\"']*")
+
+
+class HideCredentials(logging.Filter):
+    """Masks the card number and PIN in the URLs httpx logs: AuthenticatePatron carries them
+    in its query (Koha's API), and httpx logs every request's URL at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _SECRET_PARAMETER.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PARAMETER.sub(r"\1***", str(arg))
+                if isinstance(arg, str | httpx.URL)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+HIDE_CREDENTIALS = HideCredentials()
+logging.getLogger("httpx").addFilter(HIDE_CREDENTIALS)
+
+
 @register
 class IlsdiDriver(Driver):
-    """Live status of copies from Koha's ILS-DI (``GetAvailability``)."""
+    """Live status of copies (``GetAvailability``), and patrons' logins, accounts,
+    renewals and holds, from Koha's ILS-DI."""
 
     name = "ilsdi"
-    label = "Koha ILS-DI (disponibilité en direct)"
-    capabilities = frozenset({"availability"})
+    label = "Koha ILS-DI (disponibilité et comptes lecteurs)"
+    capabilities = frozenset({"availability", "authenticate", "account", "hold"})
     settings_form = IlsdiSettings
 
     def __init__(
@@ -240,24 +261,141 @@ class IlsdiDriver(Driver):
                 by_bib.setdefault(bib, []).append(item)
         if not by_bib:
             return {}
-        url = self.settings.get("base_url", "")
-        if not url:
-            raise ConnectorError("Réglages incomplets : l'adresse du service ILS-DI manque.")
+        deadline = self._deadline(timeout)
         records: dict[str, RecordAvailability] = {}
         bibs = list(by_bib)
         for start in range(0, len(bibs), MAX_IDS):
-            records.update(self._ask(url, bibs[start : start + MAX_IDS], timeout))
+            asked = {
+                "service": "GetAvailability",
+                "id": " ".join(bibs[start : start + MAX_IDS]),
+                "id_type": "bib",
+            }
+            records.update(parse_get_availability(self._get(asked, deadline)))
         return match(records, by_bib)
 
-    def _ask(self, url: str, bibs: list[str], timeout: float) -> dict[str, RecordAvailability]:
-        base, params = _base_and_params(url)
-        params |= {"service": "GetAvailability", "id": " ".join(bibs), "id_type": "bib"}
-        if self._http is not None:
-            return parse_get_availability(self._http.get(base, params).content)
+    # ------------------------------------------------------------ patrons
+
+    def authenticate(self, card_number: str, pin: str, *, timeout: float) -> PatronIdentity:
+        """AuthenticatePatron with the card (or Koha login) and PIN, then GetPatronInfo for
+        who the patron is, both within ``timeout``. :class:`InvalidCredentials` for an
+        unknown card or a wrong PIN alike (and for an expired PIN, saying so)."""
+        if not card_number.strip() or not pin:
+            raise InvalidCredentials()
+        deadline = self._deadline(timeout)
+        borrowernumber = parse_authentication(
+            self._get(
+                {"service": "AuthenticatePatron", "username": card_number, "password": pin},
+                deadline,
+            )
+        )
+        asked = {"service": "GetPatronInfo", "patron_id": borrowernumber, "show_contact": "1"}
+        account = parse_patron_info(
+            self._get(asked, deadline), today=timezone.localdate(), card_number=card_number
+        )
+        return account.patron
+
+    def account(self, patron: PatronRef, *, timeout: float) -> Account:
+        """GetPatronInfo with the loans and holds. Loans are named by itemnumber (what
+        :meth:`renew` takes) and overdue when due before today; holds by reserve_id (what
+        :meth:`cancel_hold` takes), cancellable while Koha has not found a copy for them.
+        Raises :class:`ConnectorError`, also when Koha no longer knows the patron."""
+        deadline = self._deadline(timeout)
+        asked = {
+            "service": "GetPatronInfo",
+            "patron_id": self._borrowernumber(patron, deadline),
+            "show_contact": "1",
+            "show_loans": "1",
+            "show_holds": "1",
+        }
+        return parse_patron_info(
+            self._get(asked, deadline),
+            today=timezone.localdate(),
+            card_number=patron.card_number,
+        )
+
+    def renew(self, patron: PatronRef, item_id: str, *, timeout: float) -> ActionResult:
+        """RenewLoan of this itemnumber: ``ok`` with the new due date when Koha gives it,
+        or Koha's reason (CanBookBeRenewed's) in French."""
+        deadline = self._deadline(timeout)
+        asked = {
+            "service": "RenewLoan",
+            "patron_id": self._borrowernumber(patron, deadline),
+            "item_id": item_id,
+        }
+        return parse_renewal(self._get(asked, deadline))
+
+    def place_hold(
+        self,
+        patron: PatronRef,
+        *,
+        record_id: str,
+        item_id: str = "",
+        pickup_location: str = "",
+        timeout: float,
+    ) -> ActionResult:
+        """HoldItem on this itemnumber when given, else HoldTitle on the record's
+        biblionumber, to be picked up at ``pickup_location`` (a Koha branchcode; the
+        patron's own library when empty). A refusal is ``ok=False`` with the reason."""
+        bib = self.biblionumber(record_id)
+        if not bib:
+            log.warning("ILS-DI hold: no biblionumber in record identifier %r", record_id)
+            return ActionResult(ok=False, message="Ce document ne peut pas être réservé en ligne.")
+        deadline = self._deadline(timeout)
+        service = "HoldItem" if item_id else "HoldTitle"
+        asked = {"service": service, "patron_id": self._borrowernumber(patron, deadline)}
+        asked["bib_id"] = bib
+        if item_id:
+            asked["item_id"] = item_id
+        else:
+            asked["request_location"] = REQUEST_LOCATION
+        if pickup_location:
+            asked["pickup_location"] = pickup_location
+        return parse_hold_placed(self._get(asked, deadline), service)
+
+    def cancel_hold(self, patron: PatronRef, hold_id: str, *, timeout: float) -> ActionResult:
+        """CancelHold of this reserve_id (:attr:`Hold.hold_id`). A refusal is ``ok=False``
+        with the reason."""
+        deadline = self._deadline(timeout)
+        asked = {
+            "service": "CancelHold",
+            "patron_id": self._borrowernumber(patron, deadline),
+            "item_id": hold_id,
+        }
+        return parse_hold_cancelled(self._get(asked, deadline))
+
+    # ------------------------------------------------------------ HTTP
+
+    def _deadline(self, timeout: float) -> float:
         limit = min(timeout, float(self.settings.get("timeout") or defaults.DEFAULT_TIMEOUT))
+        return time.monotonic() + limit
+
+    def _borrowernumber(self, patron: PatronRef, deadline: float) -> str:
+        """Koha's borrowernumber of a patron: kept since login, or asked by card number."""
+        if patron.system_id:
+            return patron.system_id
+        asked = {"service": "LookupPatron", "id": patron.card_number, "id_type": "cardnumber"}
+        return parse_lookup(self._get(asked, deadline))
+
+    def _get(self, params: Mapping[str, str], deadline: float) -> bytes:
+        """The body of Koha's answer to one ILS-DI request, asked before ``deadline``
+        (``time.monotonic()``). :class:`ConnectorError` (retryable) when Koha does not
+        answer in time, cannot be reached or fails (HTTP 5xx)."""
+        url = self.settings.get("base_url", "")
+        if not url:
+            raise ConnectorError("Réglages incomplets : l'adresse du service ILS-DI manque.")
+        base, query = _base_and_params(url)
+        query |= params
+        if self._http is not None:
+            return self._http.get(base, query).content
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            host = urlsplit(base).hostname or base
+            raise ConnectorError(
+                f"Le serveur {host} ne répond pas (délai dépassé) ; abandon.", retryable=True
+            )
         # No retry: a live answer that comes late is of no use to the page waiting for it.
-        with HttpClient(timeout=limit, connect_timeout=limit, max_retries=0) as http:
-            return parse_get_availability(http.get(base, params).content)
+        with HttpClient(timeout=remaining, connect_timeout=remaining, max_retries=0) as http:
+            return http.get(base, query).content
 
 
 def match(

@@ -4,7 +4,11 @@ Messages are built and read by the codec of ``pysip2`` (typed messages, the ``AY
 sequence number and ``AZ`` checksum); this module owns the socket. One
 :class:`Sip2Client` is one TCP connection (TLS if asked), used for a few exchanges and
 closed: :meth:`Sip2Client.send` is the core (one request, one verified response), and
-:meth:`login`, :meth:`sc_status` and :meth:`item_information` are helpers over it.
+:meth:`login`, :meth:`sc_status`, :meth:`item_information`, :meth:`patron_status`,
+:meth:`patron_information`, :meth:`renew` and :meth:`hold` are helpers over it. The last
+frame received stays in :attr:`Sip2Client.last_frame`, for the fields pysip2's decoder
+drops (3M's extensions: ``PA`` expiry, ``PB`` birth date, ``PC`` patron class):
+:func:`raw_field` reads them.
 
 Every exchange is bounded: by the client's ``timeout`` and, when given, by an overall
 ``deadline`` (a :func:`time.monotonic` instant) that no exchange goes past. Whatever goes
@@ -27,10 +31,18 @@ from datetime import datetime
 
 from pysip2 import (
     ACSStatusResponse,
+    HoldRequest,
+    HoldResponse,
     ItemInformationRequest,
     ItemInformationResponse,
     LoginRequest,
     LoginResponse,
+    PatronInformationRequest,
+    PatronInformationResponse,
+    PatronStatusRequest,
+    PatronStatusResponse,
+    RenewRequest,
+    RenewResponse,
     RequestACSResend,
     RequestSCResend,
     SCStatusRequest,
@@ -41,6 +53,7 @@ from pysip2 import (
     decode_message,
     encode_message,
 )
+from pysip2.models import spec_for_id
 
 from connectors.base import ConnectorError
 
@@ -56,13 +69,38 @@ EXPECTED = {
     LoginRequest: LoginResponse,
     SCStatusRequest: ACSStatusResponse,
     ItemInformationRequest: ItemInformationResponse,
+    PatronStatusRequest: PatronStatusResponse,
+    PatronInformationRequest: PatronInformationResponse,
+    RenewRequest: RenewResponse,
+    HoldRequest: HoldResponse,
 }
+UNKNOWN_LANGUAGE = "000"
+# The lists of items a 63 may ask for: a Y at one position of its 10-character summary.
+# Koha (and SIPServer) answer only the first Y, so each list is a request of its own.
+SUMMARY = {"hold": 0, "overdue": 1, "charged": 2, "fine": 3, "recall": 4, "unavailable_hold": 5}
 
 
 def transaction_date(now: datetime | None = None) -> str:
     """SIP2's 18-character date: YYYYMMDD, four blanks (local time), HHMMSS."""
     now = now or datetime.now()
     return now.strftime("%Y%m%d") + "    " + now.strftime("%H%M%S")
+
+
+def raw_field(frame: str, code: str) -> str | None:
+    """The value of the first variable field ``code`` of a raw frame (``AY``/``AZ``
+    trailer included or not), or None when absent. For the fields pysip2's decoder drops,
+    such as 3M's ``PA`` and ``PB``. The fixed part is skipped by its length for the
+    message's type, since the first field follows it without a ``|`` (Koha starts with
+    ``AO``, Evergreen with ``AA`` or ``AE``)."""
+    try:
+        spec = spec_for_id(frame[:2])
+    except KeyError:
+        return None
+    fixed = 2 + sum(f.width or 0 for f in spec.fields if f.field_id is None)
+    for part in frame[fixed:].split("|")[:-1]:  # the last piece is the trailer, or ""
+        if part.startswith(code):
+            return part[len(code) :]
+    return None
 
 
 class Sip2Client:
@@ -91,6 +129,7 @@ class Sip2Client:
         self._socket: socket.socket | None = None
         self._buffer = bytearray()
         self._sequence = -1
+        self.last_frame = ""  # the last response as received, decoded, CR stripped
 
     @property
     def where(self) -> str:
@@ -171,6 +210,7 @@ class Sip2Client:
         resends = 0
         while True:
             raw = self._read_frame()
+            self.last_frame = raw[:-1].decode(self.encoding, errors="replace")
             try:
                 decoded = decode_message(raw, encoding=self.encoding)
             except SIP2ChecksumError:
@@ -303,6 +343,92 @@ class Sip2Client:
             )
         )
         assert isinstance(answer, ItemInformationResponse)
+        return answer
+
+    def patron_status(self, card: str, pin: str, institution_id: str) -> PatronStatusResponse:
+        """23/24: the patron's status, and whether ``pin`` is theirs (CQ) when not empty."""
+        answer = self.send(
+            PatronStatusRequest(
+                language=UNKNOWN_LANGUAGE,
+                transaction_date=transaction_date(),
+                institution_id=institution_id,
+                patron_identifier=card,
+                terminal_password="",
+                patron_password=pin,
+            )
+        )
+        assert isinstance(answer, PatronStatusResponse)
+        return answer
+
+    def patron_information(
+        self, card: str, pin: str | None, institution_id: str, summary: str | None = None
+    ) -> PatronInformationResponse:
+        """63/64 for the patron with this card. ``pin`` goes in ``AD``; None sends no
+        ``AD`` at all (the portal acting on its own SIP2 login: Koha would check an empty
+        one, answer CQ=N and add "Invalid password" to the screen message). ``summary``
+        names the one list of items asked (a key of :data:`SUMMARY`), all of it (no
+        BP/BQ: Evergreen's SIPServer returns a single item when given a range)."""
+        wanted = [" "] * 10
+        if summary is not None:
+            wanted[SUMMARY[summary]] = "Y"
+        answer = self.send(
+            PatronInformationRequest(
+                language=UNKNOWN_LANGUAGE,
+                transaction_date=transaction_date(),
+                summary="".join(wanted),
+                institution_id=institution_id,
+                patron_identifier=card,
+                patron_password=pin,
+            )
+        )
+        assert isinstance(answer, PatronInformationResponse)
+        return answer
+
+    def renew(
+        self, card: str, item_barcode: str, institution_id: str, pin: str = ""
+    ) -> RenewResponse:
+        """29/30: renew the loan of this copy to this patron (``AD`` only with a PIN)."""
+        now = transaction_date()
+        answer = self.send(
+            RenewRequest(
+                third_party_allowed="N",
+                no_block="N",
+                transaction_date=now,
+                nb_due_date=now,  # only read with no_block=Y; pysip2 wants a date there
+                institution_id=institution_id,
+                patron_identifier=card,
+                patron_password=pin or None,
+                item_identifier=item_barcode,
+            )
+        )
+        assert isinstance(answer, RenewResponse)
+        return answer
+
+    def hold(
+        self,
+        mode: str,
+        card: str,
+        institution_id: str,
+        item_id: str = "",
+        title_id: str = "",
+        pickup_location: str = "",
+        pin: str = "",
+    ) -> HoldResponse:
+        """15/16: place (``mode`` "+") or cancel ("-") a hold on a copy (``AB``) or a
+        title (``AJ``), to be picked up at ``pickup_location`` (``BS``)."""
+        answer = self.send(
+            HoldRequest(
+                hold_mode=mode,
+                transaction_date=transaction_date(),
+                pickup_location=pickup_location or None,
+                institution_id=institution_id,
+                patron_identifier=card,
+                patron_password=pin or None,
+                item_identifier=item_id or None,
+                title_identifier=title_id or None,
+            )
+        )
+        assert isinstance(answer, HoldResponse)
         return answer
 
     # ------------------------------------------------------------ time and errors

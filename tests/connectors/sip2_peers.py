@@ -2,9 +2,16 @@
 
 - :class:`Sip2Peer`: a real SIP2 server, ``pysip2``'s ``SIP2Server`` (an AnyIO TCP
   server, run in a background thread with its own event loop), answering Login (93) from
-  a table of accounts and Item Information (17) from a small store of copies, as Koha's
-  SIPServer does (an unknown barcode is circulation status 01 with an empty title).
-  It records the requests it received.
+  a table of accounts, Item Information (17) from a small store of copies, and Patron
+  Status (23), Patron Information (63), Renew (29) and Hold (15) from a store of
+  :class:`Patron`, as Koha's SIPServer does (C4/SIP/Sip/MsgType.pm): an unknown barcode
+  is circulation status 01 with an empty title; an unknown patron is BL=N with every
+  privilege denied and no CQ; CQ only when the request has an AD (an empty AD is checked
+  too, and fails), with " -- Invalid password" added to the screen message when wrong;
+  one list of items per 63, for the first Y of its summary; a refused renewal is "0NUN"
+  with the reason in AF. The 3M extensions PA (expiry) and PB (birth date), which
+  pysip2 cannot encode, are added to the frame and its checksum recomputed. It records
+  the requests it received.
 - :class:`RawPeer`: a plain socket server for the peers a real server is not: one that
   accepts and never answers, answers garbage, drops the connection in the middle of a
   message, gets checksums wrong, or speaks TLS. Each connection is handed to a function
@@ -15,6 +22,7 @@
 
     def test_something(sip2_peer):
         sip2_peer.items["123"] = Copy("03", title="Lollipop")
+        sip2_peer.patrons["29020001"] = Patron("29020001", "1234", "MARTIN, Camille")
         ... Sip2Client("127.0.0.1", sip2_peer.port) ...
 """
 
@@ -25,24 +33,50 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 from pysip2 import (
+    HOLD,
     ITEM_INFORMATION,
     LOGIN,
+    PATRON_INFORMATION,
+    PATRON_STATUS,
+    RENEW,
+    HoldRequest,
+    HoldResponse,
     ItemInformationRequest,
     ItemInformationResponse,
     LoginRequest,
     LoginResponse,
+    PatronInformationRequest,
+    PatronInformationResponse,
+    PatronStatusRequest,
+    PatronStatusResponse,
+    RenewRequest,
+    RenewResponse,
     SIP2Server,
+    calculate_checksum,
     decode_message,
     encode_message,
 )
 
 INSTITUTION = "BRON"
+COUNTS = (
+    "hold_items_count",
+    "overdue_items_count",
+    "charged_items_count",
+    "fine_items_count",
+    "recall_items_count",
+    "unavailable_holds_count",
+)
 START_TIMEOUT = 5.0
+# Koha's screen messages (C4/SIP/Sip/MsgType.pm, C4/SIP/ILS/Patron.pm).
+GREETINGS = "Greetings from Koha. "
+INVALID_CARD = "Invalid cardnumber"
+INVALID_PW = "Invalid password"
 
 
 @dataclass(frozen=True)
@@ -53,6 +87,53 @@ class Copy:
     title: str = "Titre"
     due_date: str | None = None  # AH, as the server writes it
     location: str | None = None  # AP
+
+
+@dataclass
+class Patron:
+    """A patron in the peer's store. ``charged``, ``overdue`` and ``holds`` are barcodes
+    (give the copies to the peer's ``items``); ``refuse_renewal``: barcode → the reason
+    the server gives (AF); ``expiry`` (PA) and ``birth`` (PB) as the server writes them."""
+
+    card: str
+    pin: str
+    name: str  # AE
+    email: str = ""
+    address: str = ""
+    status: str = " " * 14
+    expiry: str = ""
+    birth: str = ""
+    charged: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+    holds: list[str] = field(default_factory=list)
+    fee: str = "0.00"
+    refuse_renewal: dict[str, str] = field(default_factory=dict)
+
+
+def add_fields(frame: bytes, fields: str, encoding: str) -> bytes:
+    """``frame`` with variable ``fields`` ("PA...|PB...|") added before its AY/AZ trailer,
+    the checksum recomputed."""
+    body = frame[:-1]
+    extra = fields.encode(encoding)
+    if body[-6:-4] == b"AZ" and body[-9:-7] == b"AY":
+        prefix = body[:-9] + extra + body[-9:-4]
+        return prefix + calculate_checksum(prefix).encode("ascii") + b"\r"
+    return body + extra + b"\r"
+
+
+class _Server(SIP2Server):
+    """pysip2's server, letting the peer add to a frame what pysip2 cannot encode."""
+
+    def __init__(self, *args, extend: Callable[[bytes], bytes], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._extend = extend
+
+    async def _send(self, stream, state, frame: bytes) -> None:
+        await super()._send(stream, state, self._extend(frame))
+
+
+def sip_date(day: date) -> str:
+    return day.strftime("%Y%m%d") + "    235900"
 
 
 # The store most tests use: a copy on the shelf, one on loan with its due date written as
@@ -67,11 +148,14 @@ STORE = {
 
 @dataclass
 class Sip2Peer:
-    """A pysip2 SIP2 server with a store of copies. ``accounts``: login → password
-    (None: no login asked, any login accepted); ``login_required``: the server closes the
-    connection after a refused login, as pysip2 and Koha do."""
+    """A pysip2 SIP2 server with a store of copies and one of patrons. ``accounts``:
+    login → password (None: no login asked, any login accepted); ``login_required``: the
+    server closes the connection after a refused login, as pysip2 and Koha do;
+    ``checks_pin=False``: a server that never says whether a PIN is right (no CQ)."""
 
     items: dict[str, Copy] = field(default_factory=lambda: dict(STORE))
+    patrons: dict[str, Patron] = field(default_factory=dict)
+    checks_pin: bool = True
     accounts: dict[str, str] | None = None
     login_required: bool = False
     encoding: str = "utf-8"
@@ -85,9 +169,26 @@ class Sip2Peer:
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
 
+    def _extend(self, frame: bytes) -> bytes:
+        """Adds PA and PB to a 64 about a known patron."""
+        if not frame.startswith(b"64"):
+            return frame
+        text = frame.decode(self.encoding)
+        start = text.find("|AA") + 3
+        patron = self.patrons.get(text[start : text.find("|", start)])
+        if patron is None:
+            return frame
+        extra = (f"PA{patron.expiry}|" if patron.expiry else "") + (
+            f"PB{patron.birth}|" if patron.birth else ""
+        )
+        return add_fields(frame, extra, self.encoding) if extra else frame
+
     def _app(self) -> SIP2Server:
-        app = SIP2Server(
-            institution_id=INSTITUTION, encoding=self.encoding, login_required=self.login_required
+        app = _Server(
+            institution_id=INSTITUTION,
+            encoding=self.encoding,
+            login_required=self.login_required,
+            extend=self._extend,
         )
 
         @app.route(LOGIN)
@@ -123,6 +224,144 @@ class Sip2Peer:
                 item_identifier=request.item_identifier,
                 title_identifier=copy.title,
                 current_location=copy.location,
+            )
+
+        def check_pin(patron: Patron, pin: str | None) -> str | None:
+            """CQ as Koha writes it: only when an AD was sent."""
+            if pin is None or not self.checks_pin:
+                return None
+            return "Y" if pin == patron.pin else "N"
+
+        def greeting(cq: str | None) -> tuple[str, ...]:
+            return (GREETINGS + (f" -- {INVALID_PW}" if cq == "N" else ""),)
+
+        @app.route(PATRON_STATUS)
+        def patron_status(request: PatronStatusRequest, ctx) -> PatronStatusResponse:
+            self.received.append(request)
+            patron = self.patrons.get(request.patron_identifier)
+            if patron is None:
+                return PatronStatusResponse(
+                    patron_status="YYYY" + " " * 10,
+                    language=request.language,
+                    transaction_date=ctx.now_18(),
+                    institution_id=request.institution_id,
+                    patron_identifier=request.patron_identifier,
+                    personal_name="",
+                    valid_patron="N",
+                    screen_message=(INVALID_CARD,),
+                )
+            cq = check_pin(patron, request.patron_password or None)
+            return PatronStatusResponse(
+                patron_status=patron.status,
+                language=request.language,
+                transaction_date=ctx.now_18(),
+                institution_id=request.institution_id,
+                patron_identifier=patron.card,
+                personal_name=patron.name,
+                valid_patron="Y",
+                valid_patron_password=cq,
+                screen_message=greeting(cq),
+            )
+
+        @app.route(PATRON_INFORMATION)
+        def patron_information(request: PatronInformationRequest, ctx):
+            self.received.append(request)
+            patron = self.patrons.get(request.patron_identifier)
+            if patron is None:  # Koha: every privilege denied, no name, BL=N, no CQ
+                return PatronInformationResponse(
+                    patron_status="YYYY" + " " * 10,
+                    language=request.language,
+                    transaction_date=ctx.now_18(),
+                    **dict.fromkeys(COUNTS, "0000"),
+                    institution_id=request.institution_id,
+                    patron_identifier=request.patron_identifier,
+                    personal_name="",
+                    valid_patron="N",
+                    screen_message=(INVALID_CARD,),
+                )
+            lists = {
+                0: ("hold_items", patron.holds),
+                1: ("overdue_items", patron.overdue),
+                2: ("charged_items", patron.charged),
+            }
+            asked = lists.get(request.summary.find("Y"))
+            owed = float(patron.fee) > 0
+            cq = check_pin(patron, request.patron_password)
+            return PatronInformationResponse(
+                patron_status=patron.status,
+                language=request.language,
+                transaction_date=ctx.now_18(),
+                hold_items_count=f"{len(patron.holds):04d}",
+                overdue_items_count=f"{len(patron.overdue):04d}",
+                charged_items_count=f"{len(patron.charged):04d}",
+                fine_items_count="0000",
+                recall_items_count="0000",
+                unavailable_holds_count="0000",
+                institution_id=request.institution_id,
+                patron_identifier=patron.card,
+                personal_name=patron.name,
+                valid_patron="Y",
+                valid_patron_password=cq,
+                currency_type="EUR" if owed else None,
+                fee_amount=patron.fee if owed else None,
+                home_address=patron.address or None,
+                email_address=patron.email or None,
+                screen_message=greeting(cq),
+                **({asked[0]: tuple(asked[1])} if asked else {}),
+            )
+
+        @app.route(RENEW)
+        def renew(request: RenewRequest, ctx) -> RenewResponse:
+            self.received.append(request)
+            patron = self.patrons.get(request.patron_identifier)
+            barcode = request.item_identifier or ""
+            copy = self.items.get(barcode)
+            refusal: str | None = None  # the reason (AF, may be empty) when refused
+            if patron is None or barcode not in patron.charged:
+                refusal = "Item not checked out"
+            elif barcode in patron.refuse_renewal:
+                refusal = patron.refuse_renewal[barcode]
+            due = "" if refusal is not None else sip_date(date.today() + timedelta(days=28))
+            if refusal is None and copy is not None:
+                self.items[barcode] = Copy(copy.status, copy.title, due, copy.location)
+            return RenewResponse(  # Koha: "0NUN" and an empty AH when refused
+                ok="0" if refusal is not None else "1",
+                renewal_ok="N" if refusal is not None else "Y",
+                magnetic_media="U",
+                desensitize="N",
+                transaction_date=ctx.now_18(),
+                institution_id=request.institution_id,
+                patron_identifier=request.patron_identifier,
+                item_identifier=barcode,
+                title_identifier=copy.title if copy else "",
+                due_date=due,
+                screen_message=(refusal,) if refusal else (),
+            )
+
+        @app.route(HOLD)
+        def hold(request: HoldRequest, ctx) -> HoldResponse:
+            self.received.append(request)
+            patron = self.patrons.get(request.patron_identifier)
+            target = request.item_identifier or request.title_identifier or ""
+            message = ""
+            if patron is None:
+                message = "Lecteur inconnu."
+            elif request.hold_mode == "+":
+                patron.holds.append(target)
+            elif target in patron.holds:
+                patron.holds.remove(target)
+            else:
+                message = "Aucune réservation de ce document."
+            return HoldResponse(
+                ok="0" if message else "1",
+                available="N",
+                transaction_date=ctx.now_18(),
+                pickup_location=request.pickup_location,
+                institution_id=request.institution_id,
+                patron_identifier=request.patron_identifier,
+                item_identifier=request.item_identifier,
+                title_identifier=request.title_identifier,
+                screen_message=(message,) if message else (),
             )
 
         return app

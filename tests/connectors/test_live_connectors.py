@@ -49,7 +49,11 @@ def test_the_choice_of_connectors_says_what_each_kind_gives(client, cast):
     client.force_login(cast.admin_a)
     page = client.get(ADD_URL).content.decode()
     assert "?driver=sip2" in page and "?driver=ilsdi" in page
-    assert "Serveur SIP2 (disponibilité en direct)</a> — disponibilité en direct" in page
+    assert (
+        "Serveur SIP2 (disponibilité et comptes lecteurs)</a> — disponibilité en direct des "
+        "exemplaires, connexion des lecteurs avec leur carte, prêts et réservations dans "
+        "« mon compte »"
+    ) in html.unescape(page)
     assert "moisson des notices et des exemplaires, disponibilité en direct" in page  # SRU
 
 
