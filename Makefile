@@ -8,7 +8,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=1
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search clean
+.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search bench-login clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench-data: install
 
 bench-search: install
 	$(BIN)/python bench/search.py $(BENCH_ARGS)
+
+# Patron login against SIP2 servers answering in 50 ms, and "mon compte" (bench/login.py).
+bench-login: install
+	$(BIN)/python bench/login.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache

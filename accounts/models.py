@@ -215,6 +215,10 @@ class LoginEvent(models.Model):
     network = models.CharField("réseau d'origine", max_length=50, blank=True)
     detail = models.CharField("détail", max_length=200, blank=True)
 
+    # Shown in the back-office, so Wagtail would queue a reference-index task for every
+    # login; who logged in is not content that "usage" of a library should list.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = "événement de connexion"
         verbose_name_plural = "journal des connexions"

@@ -11,12 +11,13 @@ import logging
 import re
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import AgeBand, LibraryCard, LoginEvent, Patron, Role, User
@@ -278,11 +279,25 @@ def gather_accounts(user: User, *, timeout: float | None = None) -> list[CardAcc
             notice = "Cette bibliothèque ne permet pas encore de consulter son compte ici."
             accounts.append(CardAccount(card, notice=notice))
         elif outcome.ok:
-            accounts.append(CardAccount(card, account=outcome.value))
+            accounts.append(CardAccount(card, account=_with_site_names(card, outcome.value)))
         else:
             _log_failure("account", card, outcome.error)
             accounts.append(CardAccount(card, notice=UNAVAILABLE_ACCOUNT))
     return accounts
+
+
+def _with_site_names(card: LibraryCard, account: Account) -> Account:
+    """The account with each hold's pickup place named as the network names its site, when
+    the system gives a code that staff mapped to a site (the connector's site codes)."""
+    codes = {hold.pickup_location for hold in account.holds if hold.pickup_location}
+    if not codes:
+        return account
+    names = dict(card.connector.site_codes.filter(code__in=codes).values_list("code", "site__name"))
+    holds = tuple(
+        replace(hold, pickup_location=names.get(hold.pickup_location, hold.pickup_location))
+        for hold in account.holds
+    )
+    return replace(account, holds=holds)
 
 
 UNAVAILABLE_ACCOUNT = (
@@ -419,10 +434,13 @@ def hold_options(user: User, work) -> list[HoldOption]:
     for card in patron_cards(user):
         if not (card.connector.enabled and card.connector.driver_class.supports("hold")):
             continue
+        # The library's record of the work that has copies (a duplicate record without
+        # any cannot be held), the oldest first.
         record = (
             Record.objects.filter(work=work, library=card.connector.library_id)
             .select_related("source")
-            .order_by("pk")
+            .annotate(copies=Count("items"))
+            .order_by("-copies", "pk")
             .first()
         )
         if record is None:

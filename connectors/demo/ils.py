@@ -22,18 +22,19 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from catalogue.marc import MarcRecord, read_marc_file
-from catalogue.normalize import normalise
 from connectors import mapping as item_mapping
+from connectors import parsing
 from connectors.base import (
     Account,
     ActionResult,
+    HarvestedRecord,
     Hold,
     InvalidCredentials,
     Loan,
     PatronIdentity,
     PatronRef,
 )
+from connectors.marc_file.driver import MarcFileDriver
 
 PATRONS_FILE = Path("demo") / "patrons" / "demo-patrons.json"
 LOAN_DAYS = 21
@@ -62,21 +63,20 @@ def card_pattern(export: str) -> str:
 
 @lru_cache(maxsize=8)
 def export_copies(path: str, mapping: item_mapping.CompiledMapping) -> tuple[DemoCopy, ...]:
-    """The copies of a demo export with their record's title (read once per process)."""
+    """The copies of a demo export with their record's title (read once per process), each
+    record named by the local id its harvest gives it (its 001, or a digest without one)."""
     copies = []
-    with open(path, "rb") as stream:
-        for record in read_marc_file(stream):
-            if not isinstance(record, MarcRecord):
-                continue
-            try:
-                described = normalise(record)
-            except ValueError:
-                continue
-            author = described.authors[0].name if described.authors else ""
-            record_id = record.control("001").strip()
-            for item in item_mapping.read_items(record, mapping):
-                if item.barcode:
-                    copies.append(DemoCopy(item.barcode, record_id, described.title, author))
+    for harvested in MarcFileDriver({"path": path}).harvest():
+        if not isinstance(harvested, HarvestedRecord):
+            continue
+        parsed = parsing.parse(harvested, parsing.checksum(harvested.payload), mapping)
+        if parsed.record is None:
+            continue
+        described = parsed.record
+        author = described.authors[0].name if described.authors else ""
+        for item in parsed.items:
+            if item.barcode:
+                copies.append(DemoCopy(item.barcode, parsed.local_id, described.title, author))
     return tuple(copies)
 
 

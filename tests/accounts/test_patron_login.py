@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import LibraryCard, LoginEvent, Patron, Role
+from accounts.patrons import card_ref
 from connectors.models import Connector
 from tests.connectors.sip2_peers import RawPeer, hangs
 from tests.factories import LibraryFactory
@@ -303,3 +304,46 @@ def test_place_a_hold_from_a_works_page(client, systems, cast):
         reverse("accounts:hold", args=[record.work_id]), {"card": card.pk}, follow=True
     )
     assert "Vous avez déjà réservé ce document." in html.unescape(again.content.decode())
+
+
+def test_a_pickup_place_given_by_its_code_is_shown_by_the_sites_name(client, systems, cast):
+    """The system is told the pickup site by the code staff mapped to it, and its answer
+    (the code) reads as the network names the site."""
+    from catalogue.models import Record
+    from connectors.models import SiteCode
+    from connectors.services import harvest_connector
+
+    harvest_connector(systems["reseau-bron"])
+    SiteCode.objects.get_or_create(
+        connector=systems["reseau-bron"], code="BRON-CENTRE", defaults={"site": cast.site_a}
+    )
+    log_in(client)
+    card = LibraryCard.objects.get()
+    system = card.connector.get_driver()
+    on_loan = {loan.barcode for loan in system.account(card_ref(card), timeout=1).loans}
+    record = (
+        Record.objects.filter(library=cast.library_a, items__barcode__gt="")
+        .exclude(items__barcode__in=on_loan)
+        .order_by("pk")
+        .last()
+    )
+    response = client.post(
+        reverse("accounts:hold", args=[record.work_id]),
+        {"card": card.pk, "retrait": cast.site_a.pk},
+        follow=True,
+    )
+    assert "est réservé" in html.unescape(response.content.decode())
+    hold = response.context["accounts"][0].account.holds[-1]
+    assert hold.record_id == record.source.local_id
+    assert hold.pickup_location == cast.site_a.name
+    told = system.account(card_ref(card), timeout=1).holds[-1]
+    codes = SiteCode.objects.filter(connector=card.connector, site=cast.site_a)
+    assert told.pickup_location in codes.values_list("code", flat=True)
+
+
+def test_a_login_queues_no_reference_index_task():
+    """The audit trail is shown in the back-office, but is not content: Wagtail would
+    otherwise queue a task per login (measured with bench/login.py)."""
+    from wagtail.models import ReferenceIndex
+
+    assert not ReferenceIndex.model_is_indexable(LoginEvent)

@@ -124,11 +124,16 @@ def add_fields(frame: bytes, fields: str, encoding: str) -> bytes:
 class _Server(SIP2Server):
     """pysip2's server, letting the peer add to a frame what pysip2 cannot encode."""
 
-    def __init__(self, *args, extend: Callable[[bytes], bytes], **kwargs):
+    def __init__(
+        self, *args, extend: Callable[[bytes], bytes], latency: float = 0.0, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self._extend = extend
+        self._latency = latency
 
     async def _send(self, stream, state, frame: bytes) -> None:
+        if self._latency:  # a library system across the network, not on loopback
+            await anyio.sleep(self._latency)
         await super()._send(stream, state, self._extend(frame))
 
 
@@ -160,6 +165,7 @@ class Sip2Peer:
     login_required: bool = False
     encoding: str = "utf-8"
     delay: float = 0.0  # seconds before each item answer
+    latency: float = 0.0  # seconds before every answer
     received: list = field(default_factory=list)
     port: int = 0
 
@@ -189,6 +195,7 @@ class Sip2Peer:
             encoding=self.encoding,
             login_required=self.login_required,
             extend=self._extend,
+            latency=self.latency,
         )
 
         @app.route(LOGIN)
@@ -394,6 +401,20 @@ class Sip2Peer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def bench_peer(prefix: str, patrons: int, pin: str, latency: float) -> Sip2Peer:
+    """The peer of ``bench/login.py``: ``patrons`` patrons, cards ``prefix`` + 5 digits,
+    all with ``pin`` and two loans of their own, every answer ``latency`` seconds late."""
+    due = sip_date(date.today() + timedelta(days=14))
+    items: dict[str, Copy] = {}
+    store: dict[str, Patron] = {}
+    for n in range(patrons):
+        card = f"{prefix}{n:05d}"
+        loans = [f"{card}-{copy}" for copy in (1, 2)]
+        items.update({barcode: Copy("04", f"Document {barcode}", due) for barcode in loans})
+        store[card] = Patron(card=card, pin=pin, name=f"LECTEUR, Banc {n}", charged=loans)
+    return Sip2Peer(items=items, patrons=store, latency=latency)
 
 
 # ---------------------------------------------------------------- broken peers

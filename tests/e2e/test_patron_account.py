@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browsing import assert_accessible
+from tests.e2e.catalogue_pages import api_search, api_work
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +76,52 @@ def test_patron_logs_in_renews_cancels_links_a_card_and_logs_out(page: Page, scr
     expect(page.get_by_role("navigation", name="Menu principal")).to_contain_text("Se connecter")
     page.goto("/compte/")
     expect(page).to_have_url(re.compile(r"/compte/connexion/\?next=/compte/$"))
+
+
+# A title of the demo export of Vénissieux (demo/catalogue/demo-reseau-venissieux.mrc).
+HOLD_QUERY = "Traité de la science des finances"
+
+
+def test_patron_places_a_hold_from_a_work_page_and_cancels_it(page: Page):
+    page.goto("/compte/connexion/")
+    type_card(page, CARD, PIN)
+    expect(page).to_have_url(re.compile(r"/compte/$"))
+    holds = page.locator("section.account-part", has_text="Vénissieux").get_by_role(
+        "heading", name=re.compile(r"^Réservations \(")
+    )
+    before = holds.inner_text()
+
+    # A work the patron's library (Vénissieux) holds, found as a patron would.
+    hits = api_search(page, q=HOLD_QUERY)["hits"]
+    url = next(
+        hit["url"]
+        for hit in hits
+        if any("Vénissieux" in copy["library"] for copy in api_work(page, hit["url"])["copies"])
+    )
+    page.goto(url)
+    title = page.get_by_role("heading", level=1).inner_text()
+    hold = page.get_by_role("region", name="Réserver")
+    pickup = hold.get_by_label(re.compile(r"^Avec ma carte de .*Vénissieux.*, retrait à$"))
+    expect(pickup).to_be_visible()
+    assert_accessible(page, "work page, patron logged in")
+
+    pickup.focus()  # keyboard only: choose the second site, then the button
+    page.keyboard.press("ArrowDown")
+    site = pickup.evaluate("select => select.selectedOptions[0].textContent")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/compte/$"))
+    expect(page.locator(".messages")).to_contain_text("est réservé. Réservation enregistrée.")
+    row = page.locator(
+        "tr", has=page.get_by_role("button", name=f"Annuler la réservation de « {title} »")
+    )
+    expect(row).to_contain_text(site)
+    assert_accessible(page, "after placing a hold")
+    assert holds.inner_text() != before
+
+    page.get_by_role("button", name=f"Annuler la réservation de « {title} »").click()
+    expect(page.locator(".messages")).to_contain_text("est annulée")
+    expect(holds).to_have_text(before)
 
 
 def test_login_works_without_javascript(open_browsing):
