@@ -116,6 +116,8 @@ class Patron(models.Model):
     )
     age_band = models.CharField("tranche d'âge", max_length=5, choices=AgeBand.choices, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
+    # Off unless the patron turns it on; turning it off erases the history.
+    keeps_reading_history = models.BooleanField("garder l'historique de mes prêts", default=False)
 
     class Meta:
         verbose_name = "usager"
@@ -176,6 +178,41 @@ class LibraryCard(models.Model):
 
     def expired(self, today) -> bool:
         return self.expires_on is not None and self.expires_on < today
+
+
+class ReadingHistoryEntry(models.Model):
+    """A loan the patron saw in "mon compte" while keeping a reading history (their
+    choice, off by default): the library systems forget returned loans, the portal keeps
+    them for the patron only. One entry per copy: a later loan of it moves ``last_seen``."""
+
+    patron = models.ForeignKey(
+        Patron, on_delete=models.CASCADE, related_name="reading_history", verbose_name="usager"
+    )
+    library = models.ForeignKey(
+        "network.Library",
+        verbose_name="bibliothèque",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    item_id = models.CharField("exemplaire", max_length=64)
+    title = models.CharField("titre", max_length=500)
+    author = models.CharField("auteur", max_length=255, blank=True)
+    first_seen = models.DateField("vu en prêt le")
+    last_seen = models.DateField("vu en prêt pour la dernière fois le")
+
+    class Meta:
+        verbose_name = "prêt de l'historique"
+        verbose_name_plural = "historique des prêts"
+        ordering = ["-last_seen", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patron", "library", "item_id"], name="reading_history_one_per_copy"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
 
 
 class LoginEvent(models.Model):

@@ -20,7 +20,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import AgeBand, LibraryCard, LoginEvent, Patron, Role, User
+from accounts.models import (
+    AgeBand,
+    LibraryCard,
+    LoginEvent,
+    Patron,
+    ReadingHistoryEntry,
+    Role,
+    User,
+)
 from accounts.security import record_login_event
 from connectors import registry
 from connectors.base import (
@@ -283,7 +291,47 @@ def gather_accounts(user: User, *, timeout: float | None = None) -> list[CardAcc
         else:
             _log_failure("account", card, outcome.error)
             accounts.append(CardAccount(card, notice=UNAVAILABLE_ACCOUNT))
+    remember_loans(user, accounts)
     return accounts
+
+
+def remember_loans(user: User, accounts: list[CardAccount]) -> None:
+    """Add the loans just read to the patron's reading history, when they keep one."""
+    patron = getattr(user, "patron", None)
+    if patron is None or not patron.keeps_reading_history:
+        return
+    today = timezone.localdate()
+    entries = [
+        ReadingHistoryEntry(
+            patron=patron,
+            library_id=part.card.connector.library_id,
+            item_id=loan.item_id[:64],
+            title=(loan.title or "Document sans titre")[:500],
+            author=loan.author[:255],
+            first_seen=today,
+            last_seen=today,
+        )
+        for part in accounts
+        if part.account is not None
+        for loan in part.account.loans
+        if loan.item_id
+    ]
+    ReadingHistoryEntry.objects.bulk_create(
+        entries,
+        update_conflicts=True,
+        unique_fields=["patron", "library", "item_id"],
+        update_fields=["title", "author", "last_seen"],
+    )
+
+
+def set_reading_history(user: User, keep: bool) -> None:
+    """Turn the patron's reading history on, or off (which erases it)."""
+    patron = Patron.objects.get(user=user)
+    with transaction.atomic():
+        patron.keeps_reading_history = keep
+        patron.save(update_fields=["keeps_reading_history"])
+        if not keep:
+            patron.reading_history.all().delete()
 
 
 def _with_site_names(card: LibraryCard, account: Account) -> Account:

@@ -45,14 +45,23 @@ def personal_data(user: User) -> dict:
             }
             for event in LoginEvent.objects.filter(user=user).order_by("at")
         ],
-        "historique_de_lecture": (
-            "Métrobib ne garde aucun historique de vos lectures. Les prêts affichés dans "
-            "« mon compte » viennent du système de votre bibliothèque, au moment où vous "
-            "les consultez."
-        ),
+        "historique_de_lecture": {"active": False, "prets": []},
     }
     if patron is None:
         return data
+    data["historique_de_lecture"] = {
+        "active": patron.keeps_reading_history,
+        "prets": [
+            {
+                "titre": entry.title,
+                "auteur": entry.author,
+                "bibliotheque": str(entry.library or ""),
+                "vu_en_pret_le": _date(entry.first_seen),
+                "vu_pour_la_derniere_fois_le": _date(entry.last_seen),
+            }
+            for entry in patron.reading_history.select_related("library")
+        ],
+    }
     data["usager"] = {
         "bibliotheque_de_rattachement": str(patron.home_library or ""),
         "commune": str(patron.commune or ""),

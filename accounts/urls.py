@@ -14,6 +14,7 @@ urlpatterns = [
     path("donnees/", views.privacy, name="privacy"),
     path("donnees/export.json", views.privacy_export, name="privacy_export"),
     path("donnees/supprimer/", views.privacy_delete, name="privacy_delete"),
+    path("donnees/historique/", views.reading_history, name="reading_history"),
     path("carte-metropolitaine/", views.metro_register, name="metro_register"),
     path("carte-metropolitaine/guichet/", views.metro_desk, name="metro_desk"),
     path("carte-metropolitaine/ma-carte/", views.metro_card, name="metro_card"),

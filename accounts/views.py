@@ -322,7 +322,11 @@ def metro_verify(request, token: str):
 @never_cache
 @patron_required
 def privacy(request):
-    context = {"data": privacy_service.personal_data(request.user)}
+    patron = getattr(request.user, "patron", None)
+    context = {
+        "data": privacy_service.personal_data(request.user),
+        "history": patron.reading_history.select_related("library") if patron else [],
+    }
     return render(request, "accounts/privacy.html", context)
 
 
@@ -333,6 +337,23 @@ def privacy_export(request):
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = 'attachment; filename="metrobib-mes-donnees.json"'
     return response
+
+
+@require_POST
+@patron_required
+def reading_history(request):
+    """Turn the reading history on or off (off erases it)."""
+    keep = request.POST.get("garder") == "oui"
+    patrons.set_reading_history(request.user, keep)
+    if keep:
+        messages.success(
+            request,
+            "L'historique de vos prêts est activé : les prêts que vous verrez dans « mon "
+            "compte » y seront gardés.",
+        )
+    else:
+        messages.success(request, "L'historique de vos prêts est désactivé et effacé.")
+    return redirect("accounts:privacy")
 
 
 @require_POST

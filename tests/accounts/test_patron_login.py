@@ -4,7 +4,6 @@ demo driver's system, demo/patrons/demo-patrons.json), and see their account."""
 import html
 import time
 
-import pytest
 from axes.models import AccessAttempt
 from django.db import connection
 from django.urls import reverse
@@ -13,7 +12,6 @@ from accounts.models import LibraryCard, LoginEvent, Patron, Role
 from accounts.patrons import card_ref
 from connectors.models import Connector
 from tests.connectors.sip2_peers import RawPeer, hangs
-from tests.factories import LibraryFactory
 
 LOGIN = reverse("accounts:login")
 ACCOUNT = reverse("accounts:account")
@@ -21,28 +19,6 @@ BRON_CARD, BRON_PIN = "2902000101", "1234"  # Camille Martin, 4 loans (1 overdue
 EXPIRED_CARD, EXPIRED_PIN = "2902000102", "5678"
 BLOCKED_CARD, BLOCKED_PIN = "2925000202", "0000"
 CALUIRE_CARD, CALUIRE_PIN = "2903000301", "4321"
-
-
-@pytest.fixture
-def systems(cast):
-    """The demo systems of Bron (library A), Vénissieux (library B) and Caluire."""
-    caluire = LibraryFactory(name="Bibliothèque de Caluire-et-Cuire", slug="caluire")
-    made = {}
-    for library, export, pattern in (
-        (cast.library_a, "reseau-bron", r"2902\d{6}"),
-        (cast.library_b, "reseau-venissieux", r"2925\d{6}"),
-        (caluire, "reseau-caluire", r"2903\d{6}"),
-    ):
-        made[export] = Connector.objects.create(
-            library=library,
-            name="Système (démonstration)",
-            driver="demo",
-            settings={"export": export},
-            item_mapping={"preset": "koha_unimarc_995"},
-            card_pattern=pattern,
-            schedule="manual",
-        )
-    return made
 
 
 def log_in(client, card=BRON_CARD, pin=BRON_PIN, **extra):

@@ -182,6 +182,27 @@ def test_an_inhabitant_gets_a_metropolitan_card_with_the_keyboard_alone(page: Pa
     assert_accessible(page, "personal data")
 
 
+def test_a_patron_keeps_a_reading_history_then_erases_it(page: Page):
+    page.goto("/compte/connexion/")
+    type_card(page, "2925000202", "0000")  # Vénissieux, blocked: loans, no new ones
+    page.get_by_role("link", name="Mes données").click()
+    activate = page.get_by_role("button", name="Activer l'historique de mes prêts")
+    activate.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("L'historique de vos prêts est activé")
+
+    page.get_by_role("link", name="Mes prêts et réservations").click()
+    first_loan = page.locator("table.loans tbody th").first.inner_text().split("\n")[0]
+    page.get_by_role("link", name="Mes données").click()
+    history = page.get_by_role("table", name="Historique de mes prêts")
+    expect(history).to_contain_text(first_loan)
+    assert_accessible(page, "personal data with a reading history")
+
+    page.get_by_role("button", name="Désactiver et effacer mon historique").click()
+    expect(page.locator(".messages")).to_contain_text("désactivé et effacé")
+    expect(history).to_have_count(0)
+
+
 def test_the_account_fits_a_phone(open_browsing, screenshot_dir):
     page = open_browsing(viewport={"width": 320, "height": 720}).new_page()
     page.goto("/compte/connexion/")
