@@ -7,17 +7,19 @@ from django.contrib.auth.backends import BaseBackend
 from accounts import patrons
 from accounts.models import Role, User
 from accounts.security import normalise_card_number
+from connectors.base import InvalidCredentials
 
 
 class LibraryCardBackend(BaseBackend):
     """``authenticate(request, card_number=..., password=<PIN>, library=None)``.
 
     Returns the card holder's user when their library's system accepts the PIN, None when
-    it refuses (a failure, counted by django-axes), and lets :class:`patrons.LoginProblem`
-    through when it cannot say (which library, or the system is down): that is not a
-    failure of the patron's. With ``link_to`` (a logged-in patron), the card joins that
-    patron's cards ("mes cartes"). The PIN is passed as ``password`` so that Django masks it in
-    the credentials its signals carry.
+    it refuses (a failure, counted by django-axes; ``request.login_refusal`` says why, in
+    French, for the form), and lets :class:`patrons.LoginProblem` through when it cannot
+    say (which library, or the system is down): that is not a failure of the patron's.
+    With ``link_to`` (a logged-in patron), the card joins that patron's cards ("mes
+    cartes"). The PIN is passed as ``password`` so that Django masks it in the credentials
+    its signals carry.
     """
 
     def authenticate(
@@ -29,8 +31,11 @@ class LibraryCardBackend(BaseBackend):
         connector = patrons.connector_for_card(card_number, library)
         if request is not None:
             request.login_library = connector.library
-        identity = patrons.check_card(connector, card_number, password)
-        if identity is None:
+        try:
+            identity = patrons.check_card(connector, card_number, password)
+        except InvalidCredentials as refusal:
+            if request is not None:
+                request.login_refusal = refusal.message  # what the login form says
             return None
         if request is not None:
             request.login_card_number = card_number

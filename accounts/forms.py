@@ -4,7 +4,16 @@ from django.utils import timezone
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from accounts.models import LIBRARY_ROLES, Role, StaffMember, User
+from accounts.security import normalise_card_number
 from network.models import Library
+
+
+def card_number_as_typed(value: str) -> str:
+    """A card number without the spaces and dashes typed in it; an error when empty."""
+    number = normalise_card_number(value)
+    if not number:
+        raise forms.ValidationError("Indiquez le numéro de votre carte.")
+    return number
 
 
 class StaffForm(WagtailAdminModelForm):
@@ -71,8 +80,9 @@ class CardLoginForm(forms.Form):
         label="Code confidentiel",
         max_length=128,
         help_text=(
-            "Le code que vous utilisez déjà à votre bibliothèque, ou le mot de passe de "
-            "votre carte métropolitaine."
+            "Le code que vous utilisez déjà à votre bibliothèque, ou le mot de passe que "
+            "vous avez choisi sur Métrobib (carte métropolitaine, ou bibliothèque qui vous "
+            "fait choisir le vôtre ici)."
         ),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -93,12 +103,7 @@ class CardLoginForm(forms.Form):
         ).order_by("name")
 
     def clean_card_number(self) -> str:
-        from accounts.security import normalise_card_number
-
-        number = normalise_card_number(self.cleaned_data["card_number"])
-        if not number:
-            raise forms.ValidationError("Indiquez le numéro de votre carte.")
-        return number
+        return card_number_as_typed(self.cleaned_data["card_number"])
 
 
 class MetropolitanCardForm(forms.Form):
@@ -208,6 +213,65 @@ class MetropolitanCardForm(forms.Form):
                 first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
                 email=data.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class PasswordLinkForm(forms.Form):
+    """A card number, to send its holder the link to choose a password (libraries whose
+    patron list is imported into the portal)."""
+
+    card_number = forms.CharField(
+        label="Numéro de carte",
+        max_length=40,
+        help_text="Le numéro inscrit sous le code-barres de votre carte de bibliothèque.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_card_number(self) -> str:
+        return card_number_as_typed(self.cleaned_data["card_number"])
+
+
+class ChosenPasswordForm(forms.Form):
+    """A new password, twice, checked by the site's password validators against what the
+    portal knows of its holder (``holder``: their names, e-mail and card number)."""
+
+    password1 = forms.CharField(
+        label="Nouveau mot de passe",
+        strip=False,
+        help_text=(
+            "Au moins 12 caractères, pas uniquement des chiffres, ni votre nom ni votre "
+            "numéro de carte."
+        ),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Nouveau mot de passe, une seconde fois",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, holder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.holder = holder
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "Les deux mots de passe sont différents.")
+        elif first:
+            candidate = User(
+                username=self.holder.card_number,
+                first_name=self.holder.first_name,
+                last_name=self.holder.last_name,
+                email=self.holder.email,
             )
             try:
                 password_validation.validate_password(first, candidate)

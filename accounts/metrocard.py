@@ -12,12 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from stdnum import luhn
 
+from accounts import links
 from accounts.models import MetropolitanCard, NetworkPatronSettings, Patron, Role, User
 from accounts.patrons import age_band
 from network.models import Commune
@@ -172,19 +172,20 @@ def validate_address(card: MetropolitanCard, *, actor: User) -> None:
 
 
 def email_token(card: MetropolitanCard) -> str:
-    return signing.dumps({"card": card.pk, "email": card.patron.user.email}, salt=EMAIL_SALT)
+    return links.sign({"card": card.pk, "email": card.patron.user.email}, salt=EMAIL_SALT)
 
 
 def verify_email(token: str) -> MetropolitanCard:
     """The card whose e-mail the link proves; raises :class:`RegistrationError`."""
     try:
-        data = signing.loads(token, salt=EMAIL_SALT, max_age=EMAIL_LINK_DAYS * 24 * 3600)
-    except signing.SignatureExpired:
-        raise RegistrationError(
-            "Ce lien a expiré. Connectez-vous pour en recevoir un nouveau."
-        ) from None
-    except signing.BadSignature:
-        raise RegistrationError("Ce lien n'est pas valide.") from None
+        data = links.unsign(
+            token,
+            salt=EMAIL_SALT,
+            days=EMAIL_LINK_DAYS,
+            expired="Ce lien a expiré. Connectez-vous pour en recevoir un nouveau.",
+        )
+    except links.LinkError as error:
+        raise RegistrationError(error.message) from None
     card = (
         MetropolitanCard.objects.select_related("patron__user")
         .filter(pk=data.get("card"), patron__user__email=data.get("email"))

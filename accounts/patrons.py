@@ -118,16 +118,17 @@ def connector_for_card(card_number: str, library: Library | None = None) -> Conn
 # ---------------------------------------------------------------- login
 
 
-def check_card(connector: Connector, card_number: str, pin: str) -> PatronIdentity | None:
+def check_card(connector: Connector, card_number: str, pin: str) -> PatronIdentity:
     """Ask the library's system whether the PIN is right for this card: its identity of
-    the patron, or None when the card or PIN is refused. Raises
+    the patron. Raises :class:`InvalidCredentials` when the card or PIN is refused (its
+    message says why when the system tells more, e.g. a PIN to renew), and
     :class:`SystemUnavailable` when the system cannot answer in time."""
     try:
         return connector.get_driver().authenticate(
             card_number, pin, timeout=settings.PATRON_SYSTEM_TIMEOUT
         )
     except InvalidCredentials:
-        return None
+        raise
     except ConnectorError as error:
         log.warning("patron login: connector %s failed: %s", connector.pk, error.message)
         raise SystemUnavailable(connector.library) from None

@@ -13,6 +13,7 @@ import ipaddress
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -40,6 +41,20 @@ def login_digest_of(request: HttpRequest, credentials: dict | None) -> str | Non
         return login_digest(normalise_card_number(card))
     username = credentials.get("username") or request.POST.get("username")
     return login_digest(username) if username else None
+
+
+def over_limit(scope: str, key: str, *, limit: int, seconds: int) -> bool:
+    """Count one more request of ``key`` (a card number, an address: kept only as its
+    digest) in ``scope``; whether it is beyond ``limit`` in the current window of
+    ``seconds``. In the shared cache, so that every web process counts together."""
+    name = f"throttle:{scope}:{login_digest(key)}"
+    cache.add(name, 0, timeout=seconds)
+    try:
+        count = cache.incr(name)
+    except ValueError:  # expired between add and incr: a new window
+        cache.set(name, 1, timeout=seconds)
+        count = 1
+    return count > limit
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -20,4 +20,8 @@ urlpatterns = [
     path("carte-metropolitaine/ma-carte/", views.metro_card, name="metro_card"),
     path("carte-metropolitaine/confirmer/<str:token>/", views.metro_verify, name="metro_verify"),
     path("cartes/<int:card_id>/retirer/", views.unlink_card, name="unlink_card"),
+    path("mot-de-passe/", views.password_request, name="password_request"),
+    path("mot-de-passe/envoye/", views.password_sent, name="password_sent"),
+    path("mot-de-passe/nouveau/", views.password_set, name="password_set"),
+    path("mot-de-passe/<str:token>/", views.password_link, name="password_link"),
 ]

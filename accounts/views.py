@@ -1,14 +1,15 @@
-"""Patrons' pages: login with a library card, "mon compte", "mes cartes"."""
+"""Patrons' pages: login with a library card, "mon compte", "mes cartes", the metropolitan
+card, personal data, and choosing the password of a card on an imported patron list."""
+
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.mail import send_mail
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,12 +17,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts import cardimage, metrocard, patrons
+from accounts import cardimage, links, metrocard, patrons
 from accounts import privacy as privacy_service
-from accounts.forms import CardLoginForm, MetropolitanCardForm
+from accounts.forms import (
+    CardLoginForm,
+    ChosenPasswordForm,
+    MetropolitanCardForm,
+    PasswordLinkForm,
+)
 from accounts.models import LibraryCard, LoginEvent, MetropolitanCard, Role
-from accounts.security import record_login_event
+from accounts.security import client_ip, over_limit, record_login_event
 from connectors.base import InvalidCredentials
+from connectors.patron_file import passwords
+
+log = logging.getLogger(__name__)
 
 PATRON_LOGIN = "accounts:login"
 
@@ -86,9 +95,18 @@ def login_view(request):
             login(request, user)  # a new session key: no fixation
             return HttpResponseRedirect(_next_url(request))
         if not form.errors and not getattr(request, "axes_locked_out", False):
-            form.add_error(None, InvalidCredentials.MESSAGE)
-    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+            form.add_error(None, _refusal(request))
+    context = {
+        "form": form,
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "password_libraries": passwords.libraries(),
+    }
     return render(request, "accounts/login.html", context, status=400 if form.errors else 200)
+
+
+def _refusal(request) -> str:
+    """Why the library's system refused the card: its own words when it gave some."""
+    return getattr(request, "login_refusal", "") or InvalidCredentials.MESSAGE
 
 
 @require_POST
@@ -168,7 +186,7 @@ def cards(request):
             messages.success(request, f"La carte de {card.library} est ajoutée à votre compte.")
             return redirect("accounts:cards")
         if not form.errors:
-            form.add_error(None, InvalidCredentials.MESSAGE)
+            form.add_error(None, _refusal(request))
     context = {"form": form, "cards": patrons.patron_cards(request.user)}
     return render(request, "accounts/cards.html", context, status=400 if form.errors else 200)
 
@@ -228,14 +246,14 @@ def _registration(form) -> metrocard.Registration:
 def _send_email_link(request, card) -> None:
     if not card.patron.user.email:
         return
-    link = request.build_absolute_uri(
-        reverse("accounts:metro_verify", args=[metrocard.email_token(card)])
-    )
-    send_mail(
-        "Confirmez votre adresse e-mail — carte métropolitaine Métrobib",
-        render_to_string("accounts/email_verify.txt", {"card": card, "link": link}),
-        None,
-        [card.patron.user.email],
+    links.send_link(
+        request,
+        to=card.patron.user.email,
+        subject="Confirmez votre adresse e-mail — carte métropolitaine Métrobib",
+        template="accounts/email_verify.txt",
+        url_name="accounts:metro_verify",
+        token=metrocard.email_token(card),
+        context={"card": card},
     )
 
 
@@ -366,3 +384,109 @@ def privacy_delete(request):
     logout(request)
     privacy_service.delete_patron(user)
     return render(request, "accounts/deleted.html")
+
+
+# ---------------------------------------------------------------- passwords of imported lists
+
+# A link per card and per hour at most, whatever is asked; and a bound on the requests
+# from one address, so that the page cannot be used to flood mailboxes or probe numbers.
+LINKS_PER_CARD_PER_HOUR = 3
+LINK_REQUESTS_PER_ADDRESS_PER_HOUR = 30
+PASSWORD_TOKEN_SESSION_KEY = "patron_file_password_token"  # noqa: S105 (a key, not a secret)
+
+
+@never_cache
+def password_request(request):
+    """A card number → a link to choose a password, by e-mail, when the card is on an
+    imported patron list with an address. The same answer whatever the number."""
+    form = PasswordLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if over_limit(
+            "password-link-address",
+            client_ip(request),
+            limit=LINK_REQUESTS_PER_ADDRESS_PER_HOUR,
+            seconds=3600,
+        ):
+            return render(request, "accounts/password_throttled.html", status=429)
+        number = form.cleaned_data["card_number"]
+        if not over_limit(
+            "password-link-card", number, limit=LINKS_PER_CARD_PER_HOUR, seconds=3600
+        ):
+            for patron in passwords.patrons_for_link(number):
+                _send_password_link(request, patron)
+        return redirect("accounts:password_sent")
+    context = {"form": form, "libraries": passwords.libraries()}
+    status = 400 if form.errors else 200
+    return render(request, "accounts/password_request.html", context, status=status)
+
+
+def _send_password_link(request, patron) -> None:
+    try:
+        links.send_link(
+            request,
+            to=patron.email,
+            subject="Choisissez votre mot de passe — Métrobib",
+            template="accounts/email_password.txt",
+            url_name="accounts:password_link",
+            token=passwords.password_token(patron),
+            context={
+                "patron": patron,
+                "library": patron.connector.library,
+                "days": passwords.LINK_DAYS,
+            },
+        )
+    except OSError as error:  # SMTP errors too: the answer must stay the same
+        log.error(
+            "password link for a patron of connector %s not sent: %s",
+            patron.connector_id,
+            type(error).__name__,
+        )
+
+
+def password_sent(request):
+    return render(request, "accounts/password_sent.html", {"days": passwords.LINK_DAYS})
+
+
+@never_cache
+def password_link(request, token: str):
+    """The e-mailed link: checked, then kept in the session and out of the address bar
+    (no token in the browser's history or in a Referer header), as Django does."""
+    try:
+        passwords.patron_for_token(token)
+    except links.LinkError as error:
+        return render(request, "accounts/password_set.html", {"error": error.message}, status=400)
+    request.session[PASSWORD_TOKEN_SESSION_KEY] = token
+    return redirect("accounts:password_set")
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+def password_set(request):
+    token = request.session.get(PASSWORD_TOKEN_SESSION_KEY, "")
+    try:
+        patron = passwords.patron_for_token(token)
+    except links.LinkError as error:
+        message = (
+            error.message
+            if token
+            else "Ouvrez le lien reçu par e-mail pour choisir votre mot de passe."
+        )
+        return render(request, "accounts/password_set.html", {"error": message}, status=400)
+    form = ChosenPasswordForm(request.POST or None, holder=patron)
+    if request.method == "POST" and form.is_valid():
+        try:
+            passwords.set_password(token, form.cleaned_data["password1"])
+        except links.LinkError as error:
+            return render(
+                request, "accounts/password_set.html", {"error": error.message}, status=400
+            )
+        request.session.pop(PASSWORD_TOKEN_SESSION_KEY, None)
+        messages.success(
+            request,
+            "Votre mot de passe est enregistré. Connectez-vous avec votre numéro de carte et "
+            "ce mot de passe.",
+        )
+        return redirect("accounts:login")
+    context = {"form": form, "library": patron.connector.library}
+    status = 400 if form.errors else 200
+    return render(request, "accounts/password_set.html", context, status=status)

@@ -233,6 +233,9 @@ class Driver(PatronDriver):
     # Whether it answers from the portal's own data (the demo) rather than a remote system:
     # then it is asked in the calling thread, not given one of its own.
     answers_locally: ClassVar[bool] = False
+    # The connector this driver serves, set by ``Connector.get_driver()``: a driver whose
+    # data the portal itself holds (the patron_file driver's patron list) finds it by this.
+    connector_id: int | None = None
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         self.settings = dict(settings or {})

@@ -141,3 +141,25 @@ class UploadForm(forms.Form):
         initial=True,
         help_text="Coché : les notices absentes du fichier sont retirées du catalogue.",
     )
+
+
+class PatronFileForm(forms.Form):
+    file = forms.FileField(
+        label="Liste des lecteurs (CSV)",
+        help_text=(
+            "Une ligne par lecteur, la première nommant les colonnes : numero_carte, nom, "
+            "prenom, email, date_expiration (JJ/MM/AAAA). Séparateur « ; » ou « , », codage "
+            "UTF-8 ou Windows-1252 : l'enregistrement « CSV » de votre tableur convient."
+        ),
+    )
+
+    def clean_file(self):
+        from connectors.patron_file.importer import MAX_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"Fichier trop volumineux (plus de {MAX_BYTES // (1024 * 1024)} Mo) : est-ce "
+                "bien la liste des lecteurs au format CSV ?"
+            )
+        return upload

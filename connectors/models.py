@@ -2,9 +2,12 @@
 
 import re
 
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from connectors import registry
 from connectors.base import FORMATS, ConnectorError
@@ -73,7 +76,9 @@ class Connector(models.Model):
     driver_label.short_description = "type"
 
     def get_driver(self):
-        return self.driver_class(self.settings)
+        driver = self.driver_class(self.settings)
+        driver.connector_id = self.pk
+        return driver
 
     def clean(self):
         # Non-field errors: the back-office form shows driver settings as its own fields.
@@ -254,3 +259,130 @@ class SourceRecord(models.Model):
         extension = "mrc" if self.format == "iso2709" else "xml"
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.local_id)[:80]
         return f"{safe or 'notice'}.{extension}"
+
+
+# ---------------------------------------------------------------- patron lists (patron_file)
+
+
+class FilePatron(models.Model):
+    """A patron of a library without a reachable library system, as its staff's latest
+    patron list gives them (``connectors/patron_file/importer.py``), for the ``patron_file``
+    driver to check logins against.
+
+    The password is the patron's own, chosen through an e-mailed link; only Django's hash
+    of it is kept (``"!…"``, unusable, until they choose one). A patron absent from the
+    latest list is made inactive, not deleted: they cannot log in, and a later list that
+    names them again brings them back with their password."""
+
+    connector = models.ForeignKey(
+        Connector, verbose_name="connecteur", on_delete=models.CASCADE, related_name="file_patrons"
+    )
+    card_number = models.CharField("numéro de carte", max_length=40)
+    first_name = models.CharField("prénom", max_length=150, blank=True)
+    last_name = models.CharField("nom", max_length=150, blank=True)
+    email = models.EmailField("adresse e-mail", blank=True)
+    expires_on = models.DateField("fin d'abonnement", null=True, blank=True)
+    password = models.CharField("mot de passe (empreinte)", max_length=128, editable=False)
+    password_set_at = models.DateTimeField("mot de passe choisi le", null=True, blank=True)
+    active = models.BooleanField(
+        "dans la dernière liste",
+        default=True,
+        help_text="Décoché : absent de la dernière liste importée, ne peut pas se connecter.",
+    )
+    created_at = models.DateTimeField("importé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    # Personal data, never content other objects refer to: no reference-index task per row.
+    wagtail_reference_index_ignore = True
+
+    class Meta:
+        verbose_name = "lecteur importé"
+        verbose_name_plural = "lecteurs importés"
+        ordering = ["connector", "card_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "card_number"], name="filepatron_unique_card"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.connector.library} — •••• {self.card_number[-4:]}"
+
+    def save(self, *args, **kwargs):
+        if not self.password:
+            self.password = make_password(None)
+        super().save(*args, **kwargs)
+
+    def has_password(self) -> bool:
+        return bool(self.password) and is_password_usable(self.password)
+
+    def set_password(self, raw_password: str) -> None:
+        self.password = make_password(raw_password)
+        self.password_set_at = timezone.now()
+
+    def check_password(self, raw_password: str) -> bool:
+        """Whether ``raw_password`` is the patron's; a hash made with an older hasher is
+        upgraded on the way, as Django does for users."""
+
+        def upgrade(raw):
+            self.password = make_password(raw)
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, upgrade)
+
+
+class PatronImport(models.Model):
+    """One patron list imported into a ``patron_file`` connector: who, when, which file,
+    what it did, and each rejected row with its line and its reason (French)."""
+
+    connector = models.ForeignKey(
+        Connector,
+        verbose_name="connecteur",
+        on_delete=models.CASCADE,
+        related_name="patron_imports",
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="importé par",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("importé le", auto_now_add=True)
+    file_name = models.CharField("fichier", max_length=255, blank=True)
+    encoding = models.CharField("codage", max_length=20, blank=True)
+    read = models.PositiveIntegerField("lignes lues", default=0)
+    created = models.PositiveIntegerField("ajoutés", default=0)
+    updated = models.PositiveIntegerField("modifiés", default=0)
+    unchanged = models.PositiveIntegerField("inchangés", default=0)
+    rejected = models.PositiveIntegerField("lignes rejetées", default=0)
+    reactivated = models.PositiveIntegerField("de retour dans la liste", default=0)
+    deactivated = models.PositiveIntegerField("absents de la liste (désactivés)", default=0)
+    rejected_rows = models.JSONField(
+        "lignes rejetées (détail)",
+        default=list,
+        blank=True,
+        help_text="[{« ligne » : n, « carte » : numéro lu, « motif » : pourquoi}]",
+    )
+
+    class Meta:
+        verbose_name = "import de lecteurs"
+        verbose_name_plural = "imports de lecteurs"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(read=F("created") + F("updated") + F("unchanged") + F("rejected")),
+                name="patronimport_counts_add_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.connector} — {self.created_at:%d/%m/%Y %H:%M}"
+
+    def summary(self) -> str:
+        return (
+            f"read={self.read} created={self.created} updated={self.updated} "
+            f"unchanged={self.unchanged} rejected={self.rejected} "
+            f"reactivated={self.reactivated} deactivated={self.deactivated}"
+        )

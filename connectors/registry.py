@@ -37,6 +37,7 @@ DRIVER_MODULES = (
     "connectors.ilsdi.driver",
     "connectors.marc_file.driver",
     "connectors.oai_pmh.driver",
+    "connectors.patron_file.driver",
     "connectors.sip2.driver",
     "connectors.sru.driver",
 )

@@ -1,7 +1,9 @@
-"""Back-office pages that are not lists: a connector's harvest page, the raw record
-download from the quarantine, and the network's catalogue monitoring."""
+"""Back-office pages that are not lists: a connector's harvest page, a patron list's
+import page, the raw record download from the quarantine, and the network's catalogue
+monitoring."""
 
 from django.contrib import messages
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -11,8 +13,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from catalogue.models import Record
-from connectors.forms import UploadForm
+from connectors.forms import PatronFileForm, UploadForm
 from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus
+from connectors.patron_file.importer import PatronFileError, import_patron_file
 from connectors.permissions import connector_policy, quarantine_policy
 from connectors.services import (
     HarvestError,
@@ -32,6 +35,8 @@ def harvest_page(request, pk):
     )
     if connector is None:
         raise Http404
+    if connector.driver == "patron_file":
+        return redirect("connectors_patron_file", pk=connector.pk)
     may_harvest = connector_policy.user_has_permission_for_instance(
         request.user, "change", connector
     )
@@ -72,6 +77,72 @@ def harvest_page(request, pk):
             "quarantined": connector.source_records.exclude(rejected_reason="").count(),
         },
     )
+
+
+PATRON_IMPORTS_SHOWN = 10
+
+
+@require_http_methods(["GET", "POST"])
+def patron_file_page(request, pk):
+    """A ``patron_file`` connector's patron list: upload a new one, see the last imports
+    and their rejected rows. Personal data: for those who may change the connector (the
+    library's administrators, the network's), not for editors."""
+    connector = (
+        connector_policy.instances_user_has_permission_for(request.user, "view")
+        .filter(pk=pk, driver="patron_file")
+        .select_related("library")
+        .first()
+    )
+    if connector is None:
+        raise Http404
+    if not connector_policy.user_has_permission_for_instance(request.user, "change", connector):
+        raise PermissionDenied
+    form = PatronFileForm()
+    if request.method == "POST":
+        form = PatronFileForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                record = import_patron_file(
+                    connector, upload.read(), file_name=upload.name, actor=request.user
+                )
+            except PatronFileError as error:
+                form.add_error("file", error.message)
+            else:
+                messages.success(request, _import_message(record))
+                return redirect("connectors_patron_file", pk=connector.pk)
+    patrons = connector.file_patrons
+    return TemplateResponse(
+        request,
+        "connectors/admin/patron_file_page.html",
+        {
+            "page_title": "Liste des lecteurs",
+            "page_subtitle": connector.name,
+            "header_icon": "group",
+            "connector": connector,
+            "form": form,
+            "imports": connector.patron_imports.select_related("imported_by")[
+                :PATRON_IMPORTS_SHOWN
+            ],
+            "active": patrons.filter(active=True).count(),
+            "inactive": patrons.filter(active=False).count(),
+            "with_password": patrons.filter(active=True)
+            .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .count(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _import_message(record) -> str:
+    message = (
+        f"Liste importée : {record.read} ligne{'s' if record.read > 1 else ''} lue"
+        f"{'s' if record.read > 1 else ''}, {record.created} lecteur(s) ajouté(s), "
+        f"{record.updated} modifié(s), {record.deactivated} absent(s) de la liste désactivé(s)."
+    )
+    if record.rejected:
+        message += f" {record.rejected} ligne(s) rejetée(s) : voir le détail ci-dessous."
+    return message
 
 
 def _queue(request, service, *args, **options):

@@ -31,11 +31,18 @@ class LinkColumn(Column):
 
 
 def _harvest_link_text(connector: Connector) -> str:
+    if connector.driver == "patron_file":
+        return "Importer la liste des lecteurs"
     try:
         harvests = connector.driver_class.supports("harvest")
     except KeyError:  # a driver that no longer exists
         harvests = True
     return "Moissonner, voir les moissons" if harvests else "Disponibilité en direct"
+
+
+def _harvest_link(connector: Connector) -> str:
+    name = "connectors_patron_file" if connector.driver == "patron_file" else "connectors_harvest"
+    return reverse(name, args=[connector.pk])
 
 
 def what_it_does(driver) -> str:
@@ -96,7 +103,7 @@ class ConnectorViewSet(LibraryScopedViewSet):
             "harvests",
             label="Moissons",
             text=_harvest_link_text,
-            url=lambda c: reverse("connectors_harvest", args=[c.pk]),
+            url=_harvest_link,
         ),
     ]
     list_filter = ["driver", "enabled"]
@@ -200,6 +207,9 @@ def register_connector_viewsets():
 def register_connector_urls():
     return [
         path("connecteurs/<int:pk>/moissonner/", views.harvest_page, name="connectors_harvest"),
+        path(
+            "connecteurs/<int:pk>/lecteurs/", views.patron_file_page, name="connectors_patron_file"
+        ),
         path(
             "quarantaine/<int:pk>/notice/",
             views.download_record,

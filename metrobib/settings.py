@@ -275,6 +275,9 @@ EMAIL_BACKEND = env_str(
 )
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+# With EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, one file per message
+# there (the browser tests read the links the portal sends from it).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Métrobib <ne-pas-repondre@metrobib.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -565,3 +565,39 @@ def test_library_staff_add_exceptions_to_their_own_sites_only(client, cast, role
     accepted = client.post(url, {**data, "site": str(cast.site_a.pk)})
     assert accepted.status_code == 302
     assert OpeningException.objects.filter(site=cast.site_a, label="Inventaire").exists()
+
+
+# --- A connector's own back-office pages (outside the viewsets) --------------------------
+
+# URL name → the driver of a connector that page is for.
+CONNECTOR_PAGES = {"connectors_harvest": "demo", "connectors_patron_file": "patron_file"}
+
+
+@pytest.mark.parametrize("url_name", CONNECTOR_PAGES)
+@pytest.mark.parametrize("role", ["admin", "editor"])
+def test_library_staff_cannot_open_or_post_to_another_librarys_connector_pages(
+    client, cast, url_name, role
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from connectors.models import PatronImport
+
+    other = Connector.objects.create(
+        library=cast.library_b, name="Autre", driver=CONNECTOR_PAGES[url_name]
+    )
+    client.force_login(getattr(cast, f"{role}_a"))
+    url = reverse(url_name, args=[other.pk])
+    assert client.get(url).status_code == 404
+    upload = SimpleUploadedFile("lecteurs.csv", b"numero_carte;nom\n10000001;Intrus\n")
+    assert client.post(url, {"action": "harvest", "file": upload}).status_code == 404
+    assert not HarvestRun.objects.exists() and not PatronImport.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["admin", "network_admin"])
+def test_a_librarys_patron_list_is_for_its_administrators_and_the_network(client, cast, role):
+    own = Connector.objects.create(library=cast.library_a, name="Lecteurs", driver="patron_file")
+    url = reverse("connectors_patron_file", args=[own.pk])
+    client.force_login(cast.network_admin if role == "network_admin" else cast.admin_a)
+    assert client.get(url).status_code == 200
+    client.force_login(cast.editor_a)  # content editors: no patrons' personal data
+    assert forbidden(client.get(url))

@@ -124,9 +124,7 @@ def add_fields(frame: bytes, fields: str, encoding: str) -> bytes:
 class _Server(SIP2Server):
     """pysip2's server, letting the peer add to a frame what pysip2 cannot encode."""
 
-    def __init__(
-        self, *args, extend: Callable[[bytes], bytes], latency: float = 0.0, **kwargs
-    ):
+    def __init__(self, *args, extend: Callable[[bytes], bytes], latency: float = 0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self._extend = extend
         self._latency = latency

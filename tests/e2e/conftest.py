@@ -73,6 +73,9 @@ def _environment(database_url: str, tmp: Path, **extra: str) -> dict:
         DJANGO_SETTINGS_MODULE="metrobib.settings",
         MEDIA_ROOT=str(tmp / "media"),
         HARVEST_UPLOAD_DIR=str(tmp / "harvest"),
+        # E-mails as files, where a journey reads the link it was sent (sent_mail below).
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp / "mail"),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -206,6 +209,28 @@ def production_url(demo_env, e2e_tmp):
     process, base_url = _serve(env, e2e_tmp / "runserver-production.log", "--insecure")
     yield base_url
     _stop(process)
+
+
+@pytest.fixture(scope="session")
+def sent_mail(demo_env):
+    """The e-mails the servers sent so far, oldest first, as ``email.message.Message``:
+    call it after the page that sends one."""
+    import email
+    from email import policy
+
+    directory = Path(demo_env["EMAIL_FILE_PATH"])
+
+    def read() -> list:
+        files = sorted(directory.glob("*.log"), key=lambda path: path.stat().st_mtime_ns)
+        messages = []
+        for path in files:
+            # The file backend writes each message followed by a line of dashes.
+            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if raw.strip():
+                    messages.append(email.message_from_bytes(raw, policy=policy.default))
+        return messages
+
+    return read
 
 
 @pytest.fixture(scope="session")

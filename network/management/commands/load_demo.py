@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from catalogue import search
 from catalogue.models import Work, WorkIndex
-from connectors.demo.setup import load_demo_catalogue
+from connectors.demo.setup import load_demo_catalogue, load_demo_patron_file
 from network.demo import load_demo_network
 from network.models import Library
 
@@ -20,7 +20,8 @@ DEMO_ACCOUNTS = [
 class Command(BaseCommand):
     help = (
         "Load the demo network (real communes and sites, demo hours), the demo catalogue "
-        "(real records harvested by the demo connector) and demo staff accounts."
+        "(real records harvested by the demo connector), a demo patron list (CSV) and demo "
+        "staff accounts."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +39,9 @@ class Command(BaseCommand):
             self.stdout.write(f"warning: {warning}")
         for run in load_demo_catalogue():
             self.stdout.write(f"{run.connector}: {run.summary()}")
+        patron_list = load_demo_patron_file()
+        if patron_list is not None:
+            self.stdout.write(f"{patron_list.connector}: {patron_list.summary()}")
         if WorkIndex.objects.count() != Work.objects.count():
             # A database from before the search index (or a changed one): index it all.
             self.stdout.write(f"search index: indexed={search.rebuild_index()}")
