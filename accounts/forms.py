@@ -95,12 +95,13 @@ class CardLoginForm(forms.Form):
 
     def __init__(self, *args, libraries=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.patrons import login_libraries
+        from accounts.patrons import login_connectors
 
-        choices = libraries if libraries is not None else login_libraries()
-        self.fields["library"].queryset = Library.objects.filter(
-            pk__in=[library.pk for library in choices]
-        ).order_by("name")
+        if libraries is None:  # lazy: a login that names no library asks nothing of it
+            wanted = Library.objects.filter(pk__in=login_connectors().values("library_id"))
+        else:
+            wanted = Library.objects.filter(pk__in=[library.pk for library in libraries])
+        self.fields["library"].queryset = wanted.order_by("name")
 
     def clean_card_number(self) -> str:
         return card_number_as_typed(self.cleaned_data["card_number"])

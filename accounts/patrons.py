@@ -165,6 +165,7 @@ def _save_card(connector: Connector, identity: PatronIdentity, user: User | None
         patron = _new_patron(identity)
     if card is None:
         card = LibraryCard(connector=connector, card_number=identity.card_number)
+    card.connector = connector  # the one asked, its library loaded: no query for either
     card.patron = patron
     card.system_id = identity.system_id
     card.name = identity.display_name[:200]
@@ -191,16 +192,20 @@ def _refresh_patron(patron: Patron, card: LibraryCard, identity: PatronIdentity)
     if home is not None and home.pk != card.pk:
         return
     user = patron.user
+    names = (user.first_name, user.last_name, user.email)
     user.first_name = (identity.first_name or "")[:150]
     user.last_name = (identity.last_name or identity.full_name or "")[:150]
     if card.email:
         user.email = card.email
-    user.save(update_fields=["first_name", "last_name", "email"])
+    if (user.first_name, user.last_name, user.email) != names:  # most logins change nothing
+        user.save(update_fields=["first_name", "last_name", "email"])
+    known = (patron.home_library_id, patron.commune_id, patron.age_band)
     patron.home_library = card.connector.library
     patron.commune = commune_of(identity.city) or patron.commune
     if identity.birth_date:
         patron.age_band = age_band(identity.birth_date, timezone.localdate())
-    patron.save(update_fields=["home_library", "commune", "age_band"])
+    if (patron.home_library_id, patron.commune_id, patron.age_band) != known:
+        patron.save(update_fields=["home_library", "commune", "age_band"])
 
 
 def _looks_like_email(value: str) -> bool:

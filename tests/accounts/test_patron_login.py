@@ -323,3 +323,12 @@ def test_a_login_queues_no_reference_index_task():
     from wagtail.models import ReferenceIndex
 
     assert not ReferenceIndex.model_is_indexable(LoginEvent)
+
+
+def test_a_repeat_login_asks_the_database_little(client, systems, django_assert_max_num_queries):
+    """What a login costs is mostly its SQL (bench/login.py): the throttle's checks, the
+    card, the session, the audit trail; nothing rewritten that did not change."""
+    log_in(client)
+    client.post(reverse("accounts:logout"))
+    with django_assert_max_num_queries(21):
+        assert log_in(client).status_code == 302
