@@ -343,6 +343,10 @@ class NetworkPatronSettings(BaseGenericSetting):
     unverified_card_retention_days = models.PositiveIntegerField(
         "suppression des cartes dont l'e-mail n'est pas vérifié après (jours)", default=30
     )
+    patron_import_details_retention_days = models.PositiveIntegerField(
+        "conservation du détail des lignes rejetées des listes de lecteurs importées (jours)",
+        default=90,
+    )
 
     class Meta:
         verbose_name = "usagers et données personnelles"

@@ -17,6 +17,7 @@ from accounts.models import (
     Role,
     User,
 )
+from connectors.models import PatronImport
 
 
 def _date(value) -> str | None:
@@ -137,9 +138,18 @@ def purge_expired(now=None) -> dict[str, int]:
     attempts, _ = AccessAttempt.objects.filter(
         attempt_time__lt=now - settings.AXES_COOLOFF_TIME
     ).delete()
+    # The rows a patron list rejected name patrons (card numbers, names): kept long enough
+    # for staff to correct their file, then only the counts stay.
+    imports_before = now - timedelta(days=rules.patron_import_details_retention_days)
+    import_details = (
+        PatronImport.objects.filter(created_at__lt=imports_before)
+        .exclude(rejected_rows=[])
+        .update(rejected_rows=[])
+    )
     return {
         "login_events": events,
         "login_attempts": attempts,
+        "patron_import_details": import_details,
         "unverified_cards": unverified_count,
         "inactive_patrons": inactive_count,
     }

@@ -240,6 +240,7 @@ def test_retention_periods_are_enforced(communes, cast):
     assert erased == {
         "login_events": 1,
         "login_attempts": 0,
+        "patron_import_details": 0,
         "unverified_cards": 1,
         "inactive_patrons": 0,
     }

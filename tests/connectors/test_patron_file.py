@@ -140,6 +140,24 @@ def test_rejected_rows_are_kept_with_their_line_and_reason(connector):
     }
 
 
+def test_rejected_rows_are_kept_for_the_networks_period_then_only_counts_stay(connector):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.privacy import purge_expired
+
+    text = "numero_carte;nom;prenom\n10000001;Lefèvre;Jeanne\n;Sans;Carte\n"
+    old, recent = imported(connector, text), imported(connector, text)
+    PatronImport.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
+    assert purge_expired()["patron_import_details"] == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.rejected, old.rejected_rows) == (1, [])
+    assert recent.rejected_rows == [{"ligne": 3, "carte": "", "motif": "numéro de carte manquant"}]
+    assert purge_expired()["patron_import_details"] == 0  # nothing left to clear
+
+
 def test_a_new_list_updates_patrons_and_keeps_their_password(connector):
     imported(connector, FRENCH)
     hashed = with_password(connector, "10000001").password
