@@ -8,14 +8,6 @@ from accounts.security import normalise_card_number
 from network.models import Library
 
 
-def card_number_as_typed(value: str) -> str:
-    """A card number without the spaces and dashes typed in it; an error when empty."""
-    number = normalise_card_number(value)
-    if not number:
-        raise forms.ValidationError("Indiquez le numéro de votre carte.")
-    return number
-
-
 class StaffForm(WagtailAdminModelForm):
     """Invite or edit a staff member; a library administrator only handles their editors."""
 
@@ -65,8 +57,8 @@ def _text(autocomplete: str) -> forms.TextInput:
     return forms.TextInput(attrs={"autocomplete": autocomplete})
 
 
-class CardLoginForm(forms.Form):
-    """Card number and PIN; the library only when the number does not tell it."""
+class CardNumberForm(forms.Form):
+    """A library card's number, as the patron types it (spaces and dashes taken out)."""
 
     card_number = forms.CharField(
         label="Numéro de carte",
@@ -76,6 +68,17 @@ class CardLoginForm(forms.Form):
             attrs={"autocomplete": "username", "inputmode": "text", "spellcheck": "false"}
         ),
     )
+
+    def clean_card_number(self) -> str:
+        number = normalise_card_number(self.cleaned_data["card_number"])
+        if not number:
+            raise forms.ValidationError("Indiquez le numéro de votre carte.")
+        return number
+
+
+class CardLoginForm(CardNumberForm):
+    """Card number and PIN; the library only when the number does not tell it."""
+
     pin = forms.CharField(
         label="Code confidentiel",
         max_length=128,
@@ -102,9 +105,6 @@ class CardLoginForm(forms.Form):
         else:
             wanted = Library.objects.filter(pk__in=[library.pk for library in libraries])
         self.fields["library"].queryset = wanted.order_by("name")
-
-    def clean_card_number(self) -> str:
-        return card_number_as_typed(self.cleaned_data["card_number"])
 
 
 class MetropolitanCardForm(forms.Form):
@@ -222,21 +222,9 @@ class MetropolitanCardForm(forms.Form):
         return data
 
 
-class PasswordLinkForm(forms.Form):
+class PasswordLinkForm(CardNumberForm):
     """A card number, to send its holder the link to choose a password (libraries whose
     patron list is imported into the portal)."""
-
-    card_number = forms.CharField(
-        label="Numéro de carte",
-        max_length=40,
-        help_text="Le numéro inscrit sous le code-barres de votre carte de bibliothèque.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "username", "inputmode": "text", "spellcheck": "false"}
-        ),
-    )
-
-    def clean_card_number(self) -> str:
-        return card_number_as_typed(self.cleaned_data["card_number"])
 
 
 class ChosenPasswordForm(forms.Form):

@@ -7,6 +7,8 @@ number of times, never waits longer than a cap, and turns every failure into a
 ``retryable`` flag. The ``sleep`` function is injectable so tests do not really wait.
 """
 
+import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +25,30 @@ MAX_WAIT = 120.0  # seconds; a server asking for a longer pause is retried by a 
 MAX_BYTES = 64 * 1024 * 1024  # one response; far above any sane OAI-PMH or SRU page
 # Proxies in front of library systems answer 502/504 while the system restarts.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+_SECRET_PARAMETER = re.compile(r"(?i)([?&](?:username|password)=)[^&#\s\"']*")
+
+
+class HideCredentials(logging.Filter):
+    """Masks credentials in the URLs httpx logs at INFO for every request: some library
+    systems' APIs take a patron's card and PIN in the query (Koha's ILS-DI
+    AuthenticatePatron)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = _SECRET_PARAMETER.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_PARAMETER.sub(r"\1***", str(arg))
+                if isinstance(arg, str | httpx.URL)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+HIDE_CREDENTIALS = HideCredentials()
+logging.getLogger("httpx").addFilter(HIDE_CREDENTIALS)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

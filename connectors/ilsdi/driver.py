@@ -28,7 +28,7 @@ Patrons: logins, accounts, renewals and holds through Koha's patron services, wh
 answers :mod:`connectors.ilsdi.patrons` reads (it describes them).
 
 The PIN travels in the query of AuthenticatePatron (Koha's API takes no POST body), and
-httpx logs every request's URL at INFO: :class:`HideCredentials` masks ``username`` and
+httpx logs every request's URL at INFO: ``connectors.http`` masks ``username`` and
 ``password`` in those log lines. The PIN is never logged nor put in an error.
 """
 
@@ -41,7 +41,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import httpx
 from django.utils import timezone
 
 from connectors.base import (
@@ -198,28 +197,6 @@ def _base_and_params(url: str) -> tuple[str, dict[str, str]]:
 # ilsdi.pl requires HoldTitle's request_location ("IP address where the end user request is
 # being placed") but no Koha version reads it; the patron's own address is not passed on.
 REQUEST_LOCATION = "127.0.0.1"
-_SECRET_PARAMETER = re.compile(r"(?i)([?&](?:username|password)=)[^&#\s\"']*")
-
-
-class HideCredentials(logging.Filter):
-    """Masks the card number and PIN in the URLs httpx logs: AuthenticatePatron carries them
-    in its query (Koha's API), and httpx logs every request's URL at INFO."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = _SECRET_PARAMETER.sub(r"\1***", record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _SECRET_PARAMETER.sub(r"\1***", str(arg))
-                if isinstance(arg, str | httpx.URL)
-                else arg
-                for arg in record.args
-            )
-        return True
-
-
-HIDE_CREDENTIALS = HideCredentials()
-logging.getLogger("httpx").addFilter(HIDE_CREDENTIALS)
 
 
 @register
