@@ -30,15 +30,16 @@ run: install
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Unit + integration tests, then the browser, fuzzing and protocol-peer suites (OAI-PMH
-# replay server, Zebra, SIP2 and ILS-DI peers), one pytest run each so their durations print separately.
+# replay server, Zebra, SIP2 and ILS-DI peers) and the multi-process PostgreSQL tests, one pytest
+# run each so their durations print separately.
 # DATABASE_URL selects SQLite (default) or PostgreSQL; SKIP_BROWSER=1 runs the first only.
 test: install
 	@start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra and not sip2 and not ilsdi" -n $(PYTEST_WORKERS) -q; rc=$$?; \
+	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra and not sip2 and not ilsdi and not postgres" -n $(PYTEST_WORKERS) -q; rc=$$?; \
 	echo "unit+integration suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc
 	@if [ "$(SKIP_BROWSER)" != "1" ]; then \
 	start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "e2e or fuzz or oaipmh or zebra or sip2 or ilsdi" -q -p no:randomly; rc=$$?; \
+	$(BIN)/python -m pytest -m "e2e or fuzz or oaipmh or zebra or sip2 or ilsdi or postgres" -q -p no:randomly; rc=$$?; \
 	echo "browser, fuzzing and protocol-peer suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc; fi
 
 lint: install

@@ -347,6 +347,13 @@ class NetworkPatronSettings(BaseGenericSetting):
         "conservation du détail des lignes rejetées des listes de lecteurs importées (jours)",
         default=90,
     )
+    event_registration_retention_days = models.PositiveIntegerField(
+        "effacement des inscriptions aux animations après la date (jours)",
+        default=7,
+        help_text=(
+            "Nom, e-mail et téléphone des inscrits ; le nombre de places et la présence restent."
+        ),
+    )
 
     class Meta:
         verbose_name = "usagers et données personnelles"

@@ -10,8 +10,10 @@ library-owned objects (a site's library, an exception's site) the same way.
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.html import format_html
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import models as generic
 from wagtail.admin.views.generic.history import HistoryView
 from wagtail.admin.views.generic.usage import UsageView
@@ -135,3 +137,16 @@ class NetworkAdminMenuItem(MenuItem):
 
     def is_shown(self, request):
         return request.user.is_network_admin
+
+
+class LinkColumn(Column):
+    """A column holding a link built from the row (e.g. to the connector's harvest page).
+    ``text`` is a string or a function of the row."""
+
+    def __init__(self, name, *, label, text, url):
+        super().__init__(name, label=label)
+        self.text, self.url = text, url
+
+    def get_value(self, instance):
+        text = self.text(instance) if callable(self.text) else self.text
+        return format_html('<a href="{}">{}</a>', self.url(instance), text)

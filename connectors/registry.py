@@ -34,6 +34,7 @@ def driver_choices(capability: str | None = None) -> list[tuple[str, str]]:
 
 DRIVER_MODULES = (
     "connectors.demo.driver",
+    "connectors.ical.driver",
     "connectors.ilsdi.driver",
     "connectors.marc_file.driver",
     "connectors.oai_pmh.driver",

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalogue import dedup
+from connectors import registry
 from connectors.base import Checkpoint, ConnectorError, Driver, HarvestedRecord, ResumptionLost
 from connectors.ingest import Ingest, remove_records
 from connectors.models import (
@@ -420,8 +421,9 @@ def can_harvest_on_its_own(connector: Connector) -> bool:
     return driver.runs_unattended(connector.settings) or bool(last_file(connector))
 
 
-def due_connectors(now=None) -> list[Connector]:
-    """Enabled connectors whose schedule says a harvest is due and that have no active run."""
+def due_connectors(now=None, capability: str = "harvest") -> list[Connector]:
+    """Enabled connectors whose schedule says a run is due and that have no active run:
+    harvests by default, calendar imports with ``capability="events"``."""
     now = timezone.localtime(now or timezone.now())
     periods = {
         Schedule.HOURLY: timedelta(hours=1),
@@ -437,14 +439,18 @@ def due_connectors(now=None) -> list[Connector]:
     return [
         connector
         for connector in connectors
-        if connector.driver_class.supports("harvest")
-        and can_harvest_on_its_own(connector)
+        if connector.driver in registry_names(capability)
+        and (capability != "harvest" or can_harvest_on_its_own(connector))
         # Slightly less than the period, so a nightly cron at a fixed hour never skips a day.
         and (
             connector.last_run_at is None
             or now - connector.last_run_at >= periods[connector.schedule] * 0.9
         )
     ]
+
+
+def registry_names(capability: str) -> set[str]:
+    return {name for name, _ in registry.driver_choices(capability)}
 
 
 def renormalize(connector: Connector, *, progress: Callable[[int], None] | None = None) -> dict:

@@ -2,7 +2,6 @@
 
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
@@ -10,24 +9,16 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import models as generic
 
 import connectors.permissions  # noqa: F401  (registers the permission policies)
-from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem, ScopedIndexView
+from accounts.viewsets import (
+    LibraryScopedViewSet,
+    LinkColumn,
+    NetworkAdminMenuItem,
+    ScopedIndexView,
+)
 from connectors import registry, views
 from connectors.filters import HarvestRunFilterSet, QuarantineFilterSet
 from connectors.forms import ConnectorForm, DriverSettingsPanel, SiteCodeForm
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
-
-
-class LinkColumn(Column):
-    """A column holding a link built from the row (e.g. to the connector's harvest page).
-    ``text`` is a string or a function of the row."""
-
-    def __init__(self, name, *, label, text, url):
-        super().__init__(name, label=label)
-        self.text, self.url = text, url
-
-    def get_value(self, instance):
-        text = self.text(instance) if callable(self.text) else self.text
-        return format_html('<a href="{}">{}</a>', self.url(instance), text)
 
 
 def _harvest_link_text(connector: Connector) -> str:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "network",
     "editorial",
+    "agenda",
     "catalogue",
     "connectors",
     "api",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("bibliotheques/", include("network.urls")),
     path("catalogue/", include("catalogue.urls")),
+    path("agenda/", include("agenda.urls")),
     path("compte/", include("accounts.urls")),
     path("oai", views_open_data.oai_pmh, name="oai"),
 ]

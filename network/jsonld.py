@@ -11,13 +11,7 @@ def site_jsonld(site, week: list[DaySchedule], url: str) -> dict:
         "@type": "Library",
         "name": site.name,
         "url": url,
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": site.address,
-            "postalCode": site.postcode,
-            "addressLocality": site.commune.name,
-            "addressCountry": "FR",
-        },
+        "address": postal_address(site),
         "parentOrganization": {"@type": "Library", "name": site.library.name},
     }
     if site.has_coordinates:
@@ -48,3 +42,14 @@ def site_jsonld(site, week: list[DaySchedule], url: str) -> dict:
     if specs:
         data["openingHoursSpecification"] = specs
     return data
+
+
+def postal_address(site) -> dict:
+    """A site's schema.org ``PostalAddress``."""
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": site.address,
+        "postalCode": site.postcode,
+        "addressLocality": site.commune.name,
+        "addressCountry": "FR",
+    }

@@ -1,8 +1,13 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import Role, User
 from network.models import Commune, Library, OpeningException, Site
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class CommuneFactory(DjangoModelFactory):
@@ -63,3 +68,24 @@ class UserFactory(DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Martin{n}")
     role = Role.PATRON
     password = factory.django.Password("correct-horse-battery-staple")
+
+
+class EventFactory(DjangoModelFactory):
+    """A story time at a site next Wednesday 10:30–11:15 (Europe/Paris), free, no
+    registration unless asked."""
+
+    class Meta:
+        model = "agenda.Event"
+
+    library = factory.SubFactory(LibraryFactory)
+    site = factory.LazyAttribute(lambda e: SiteFactory(library=e.library))
+    title = factory.Sequence(lambda n: f"Heure du conte {n}")
+    category = "conte"
+    starts_at = factory.LazyFunction(lambda: _next_weekday(2, 10, 30))
+    ends_at = factory.LazyAttribute(lambda e: e.starts_at + timedelta(minutes=45))
+
+
+def _next_weekday(weekday: int, hour: int, minute: int) -> datetime:
+    today = datetime.now(PARIS).date()
+    day = today + timedelta(days=(weekday - today.weekday()) % 7 or 7)
+    return datetime.combine(day, time(hour, minute), PARIS)

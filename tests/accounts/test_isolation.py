@@ -17,9 +17,11 @@ from wagtail.admin.viewsets import viewsets as wagtail_viewsets
 
 from accounts.models import LoginEvent, Role, StaffMember, User
 from accounts.viewsets import LibraryScopedViewSet
+from agenda.models import Event, NetworkOperation, Occurrence, SchoolHoliday
+from agenda.services import sync_occurrences
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 from network.models import Commune, Library, OpeningException, Site
-from tests.factories import OpeningExceptionFactory, UserFactory
+from tests.factories import EventFactory, OpeningExceptionFactory, UserFactory
 
 OBJECT_VIEWS = ("edit", "delete", "inspect", "history", "usage")
 
@@ -64,6 +66,10 @@ SPECIMENS = {
         connector__library=getattr(cast, f"library_{side}")
     ),
     SourceRecord: lambda cast, side: SourceRecord.objects.get(local_id=f"rejet-{side}"),
+    Event: lambda cast, side: Event.objects.get(title=f"Heure du conte {side.upper()}"),
+    Occurrence: lambda cast, side: Occurrence.objects.get(
+        event__title=f"Heure du conte {side.upper()}"
+    ),
 }
 
 # What a library's own staff may open on their own library's specimen (200); every other
@@ -85,6 +91,11 @@ OWN_LIBRARY_ACCESS = {
     (Role.LIBRARY_EDITOR, HarvestRun): {"inspect"},
     (Role.LIBRARY_ADMIN, SourceRecord): {"inspect"},
     (Role.LIBRARY_EDITOR, SourceRecord): {"inspect"},
+    (Role.LIBRARY_ADMIN, Event): set(OBJECT_VIEWS),
+    (Role.LIBRARY_EDITOR, Event): set(OBJECT_VIEWS),
+    # Dates come from their event's schedule: changed one by one, never deleted by hand.
+    (Role.LIBRARY_ADMIN, Occurrence): {"edit", "inspect", "history", "usage"},
+    (Role.LIBRARY_EDITOR, Occurrence): {"edit", "inspect", "history", "usage"},
 }
 
 
@@ -111,6 +122,11 @@ def owned(cast):
             checksum="0", rejected_reason="enregistrement tronqué", last_seen_at=timezone.now(),
             last_run=run,
         )  # fmt: skip
+        event = EventFactory(
+            library=site.library, site=site, title=f"Heure du conte {side.upper()}",
+            registration_required=True, capacity=15,
+        )  # fmt: skip
+        sync_occurrences(event)
     return cast
 
 
@@ -133,6 +149,14 @@ NETWORK_ONLY_SPECIMENS = {
     LoginEvent: lambda cast: LoginEvent.objects.get_or_create(
         kind=LoginEvent.Kind.FAILURE, detail="Essai de spécimen", library=cast.library_a
     )[0],
+    NetworkOperation: lambda cast: NetworkOperation.objects.get_or_create(
+        slug="nuit-de-la-lecture", defaults={"name": "Nuit de la lecture"}
+    )[0],
+    SchoolHoliday: lambda cast: SchoolHoliday.objects.get_or_create(
+        zone="A",
+        start_date=date(2030, 4, 6),
+        defaults={"name": "Vacances de printemps", "end_date": date(2030, 4, 21)},
+    )[0],
 }
 
 
@@ -147,6 +171,10 @@ def test_every_scoped_screen_is_covered():
         SiteCode,
         HarvestRun,
         SourceRecord,
+        Event,
+        Occurrence,
+        NetworkOperation,
+        SchoolHoliday,
     }
     for viewset in library_owned_viewsets():
         name = viewset.model.__name__
@@ -234,6 +262,10 @@ def label(obj) -> str:
         return obj.name
     if isinstance(obj, LoginEvent):
         return obj.detail
+    if isinstance(obj, Occurrence):
+        return obj.event.title
+    if isinstance(obj, SchoolHoliday):
+        return obj.name
     return str(obj)
 
 

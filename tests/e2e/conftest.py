@@ -15,12 +15,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.databases import throwaway_postgres
 from tests.e2e.browsing import LOCAL_HOST, Browsing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,17 +51,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOCAL_HOST, 0))
         return sock.getsockname()[1]
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _postgres(url: str, *statements: str) -> None:
-    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 def _environment(database_url: str, tmp: Path, **extra: str) -> dict:
@@ -143,12 +131,8 @@ def e2e_database(e2e_tmp):
     if not url.startswith("postgres"):
         yield f"sqlite:///{e2e_tmp / 'metrobib.sqlite3'}"
         return
-    name = f"metrobib_e2e_{os.getpid()}"
-    _postgres(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(url, name)
-    finally:
-        _postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres("metrobib_e2e", url) as database_url:
+        yield database_url
 
 
 @pytest.fixture(scope="session")
