@@ -223,6 +223,13 @@ def parse_feed(data: bytes) -> icalendar.Calendar:
         raise ICalError(f"Le calendrier iCalendar est illisible : {error}") from error
     if calendar.errors:
         raise ICalError(f"Le calendrier iCalendar est illisible : {calendar.errors[0]}")
+    for component in calendar.walk():
+        for name, problem in getattr(component, "errors", []):
+            what = str(component.get("summary", "")) or str(component.get("uid", "")) or "?"
+            raise ICalError(
+                f"Le calendrier iCalendar contient une erreur dans « {what} » : "
+                f"la propriété {name} est illisible ({problem})."
+            )
     return calendar
 
 
