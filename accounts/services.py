@@ -27,7 +27,7 @@ def library_team_group_name(library) -> str:
 IMAGE_PERMISSIONS = ("add_image", "change_image", "choose_image")
 
 
-def _library_staff_group() -> Group:
+def library_staff_group() -> Group:
     group, created = Group.objects.get_or_create(name=LIBRARY_STAFF_GROUP)
     if created:
         group.permissions.add(Permission.objects.get(codename="access_admin"))
@@ -96,7 +96,7 @@ def sync_staff_groups(user: User) -> None:
     )
     user.groups.remove(*managed)
     if user.role in LIBRARY_ROLES and user.library_id:
-        user.groups.add(_library_staff_group(), library_team_group(user.library))
+        user.groups.add(library_staff_group(), library_team_group(user.library))
 
 
 class StaffError(ValidationError):

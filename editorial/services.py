@@ -5,7 +5,15 @@ from django.utils.text import slugify
 from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 
-from editorial.models import HomePage, LibraryIndexPage, LibraryPage, SiteMapPage, StandardPage
+from editorial.models import (
+    HomePage,
+    LibraryIndexPage,
+    LibraryPage,
+    NewsIndexPage,
+    SelectionIndexPage,
+    SiteMapPage,
+    StandardPage,
+)
 from editorial.standard_pages import STANDARD_PAGES
 
 
@@ -84,4 +92,75 @@ def ensure_site_structure() -> HomePage:
             )
     if not children.filter(slug="plan-du-site").exists():
         home.add_child(instance=SiteMapPage(title="Plan du site", slug="plan-du-site"))
+    news = NewsIndexPage.objects.first()
+    if news is None:
+        news = NewsIndexPage(
+            title="Actualités", slug="actualites",
+            intro="<p>Les nouvelles du réseau et de ses bibliothèques.</p>",
+        )  # fmt: skip
+        home.add_child(instance=news)
+    selections = SelectionIndexPage.objects.first()
+    if selections is None:
+        selections = SelectionIndexPage(
+            title="Sélections des bibliothécaires", slug="selections",
+            intro="<p>Coups de cœur et listes thématiques des bibliothécaires du réseau.</p>",
+        )  # fmt: skip
+        home.add_child(instance=selections)
+    if not home.body:
+        home.body = HOME_BLOCKS
+        home.save_revision().publish()
+    ensure_network_moderation([news, selections])
     return home
+
+
+# The home page's sections when nobody has arranged them yet.
+HOME_BLOCKS = [
+    ("search", {"heading": "Rechercher dans les bibliothèques"}),
+    ("open_now", {"heading": "Ouvert maintenant"}),
+    ("events", {"heading": "Prochaines animations", "count": 6}),
+    ("selections", {"heading": "Les coups de cœur des bibliothécaires", "count": 3}),
+    ("news", {"heading": "Actualités du réseau", "count": 3}),
+    ("operations", {"heading": "Temps forts du réseau"}),
+]
+MODERATION_WORKFLOW = "Modération des contenus du réseau"
+MODERATION_TASK = "Validation par la coordination du réseau"
+MODERATORS_GROUP = "Coordination du réseau"
+
+
+def ensure_network_moderation(index_pages) -> None:
+    """Network-wide news and selections go through moderation: library staff may write and
+    submit them below these index pages (add and change, not publish); the network's
+    coordination (network administrators, and the members of its group) approves and
+    publishes. Below their own library's page, library staff publish themselves."""
+    from django.contrib.auth.models import Group, Permission
+    from wagtail.models import (
+        GroupApprovalTask,
+        GroupPagePermission,
+        Workflow,
+        WorkflowPage,
+        WorkflowTask,
+    )
+
+    from accounts.services import library_staff_group
+
+    moderators, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    task = GroupApprovalTask.objects.filter(name=MODERATION_TASK).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=MODERATION_TASK)
+        task.groups.set([moderators])
+    workflow, _ = Workflow.objects.get_or_create(name=MODERATION_WORKFLOW)
+    if not WorkflowTask.objects.filter(workflow=workflow).exists():
+        # Not workflow.workflow_tasks.create(): on a ClusterableModel that only adds to
+        # the unsaved cluster.
+        WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    staff = library_staff_group()
+    for page in index_pages:
+        WorkflowPage.objects.get_or_create(page=page, defaults={"workflow": workflow})
+        for codename in ("add_page", "change_page"):
+            GroupPagePermission.objects.get_or_create(
+                group=staff,
+                page=page,
+                permission=Permission.objects.get(
+                    content_type__app_label="wagtailcore", codename=codename
+                ),
+            )
