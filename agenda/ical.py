@@ -44,6 +44,8 @@ STATUS_OUT = {
 }
 # Words of a feed's CATEGORIES or SUMMARY that say what kind of event it is.
 CATEGORY_WORDS = [
+    # Before story times: "club lecture" is a book club, not a reading.
+    (Category.BOOK_CLUB, ("club",)),
     (Category.STORY_TIME, ("conte", "lecture", "histoire", "bébé", "bebe", "kamishibai")),
     (Category.WORKSHOP, ("atelier",)),
     (Category.DIGITAL, ("numérique", "numerique", "jeu vidéo", "informatique", "robot")),
@@ -52,7 +54,6 @@ CATEGORY_WORDS = [
     (Category.CONCERT, ("concert", "musique")),
     (Category.SCREENING, ("projection", "cinéma", "cinema", "film")),
     (Category.GAMES, ("jeux", "jeu ")),
-    (Category.BOOK_CLUB, ("club",)),
     (Category.MEETING, ("rencontre", "conférence", "conference", "débat", "dédicace")),
     (Category.VISIT, ("visite",)),
     (Category.TRAINING, ("formation",)),
@@ -341,7 +342,7 @@ def _event_fields(vevent: icalendar.Event, default_site, connector) -> dict:
     ends_at = _end_of(vevent, starts_at)
     description = str(vevent.get("description", "")).strip()
     location = str(vevent.get("location", "")).strip()
-    site = _site_named(location, connector.library) or default_site
+    named = _site_named(location, connector.library)
     rrule = vevent.get("rrule")
     exdates = []
     for exdate in (
@@ -354,16 +355,19 @@ def _event_fields(vevent: icalendar.Event, default_site, connector) -> dict:
     categories = " ".join(
         str(c) for cats in _as_list(vevent.get("categories")) for c in getattr(cats, "cats", [cats])
     )
+    summary, rest = _split_summary(description)
     return {
         "title": title[:200],
-        "summary": _first_sentence(description),
-        "description": _paragraphs(description),
+        "summary": summary,
+        "description": _paragraphs(rest),
         "starts_at": starts_at,
         "ends_at": ends_at,
         "rrule": rrule.to_ical().decode() if rrule is not None else "",
         "excluded_dates": exdates,
-        "site": site,
-        "place_name": "" if site and site.name == location else location[:200],
+        "site": named or default_site,
+        # A location naming one of the library's sites is that site; otherwise it is an
+        # outside place, kept as the feed wrote it.
+        "place_name": "" if named else location[:200],
         "category": _category(f"{categories} {title}"),
         "cancelled": str(vevent.get("status", "")).upper() == "CANCELLED",
         "published": True,
@@ -422,9 +426,13 @@ def _category(text: str) -> str:
     return Category.OTHER
 
 
-def _first_sentence(text: str) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line[:297] + "…" if len(line) > 300 else line
+def _split_summary(text: str) -> tuple[str, str]:
+    """The description's first line as the summary shown in lists, and the rest as the
+    description (a long first line stays in the description, shortened in the summary)."""
+    first, _, rest = text.strip().partition("\n")
+    if len(first) > 300:
+        return first[:297] + "…", text.strip()
+    return first, rest
 
 
 def _paragraphs(text: str) -> str:

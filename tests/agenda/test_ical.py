@@ -251,3 +251,25 @@ def ical_text(summary: str, rule: str, status: str = "CONFIRMED") -> bytes:
         "DTSTART;TZID=Europe/Paris:20261205T103000\r\nDTEND;TZID=Europe/Paris:20261205T120000\r\n"
         f"RRULE:{rule}\r\nLOCATION:Médiathèque\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     ).encode()
+
+
+def test_imported_fields_category_summary_and_place(cast, connector):
+    data = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//FR\r\n"
+        "BEGIN:VEVENT\r\nUID:a@bibliotheque.example\r\nDTSTAMP:20261101T090000Z\r\n"
+        "SUMMARY:Club lecture\r\nDTSTART;TZID=Europe/Paris:20261205T103000\r\n"
+        "DTEND;TZID=Europe/Paris:20261205T120000\r\n"
+        f"LOCATION:{cast.site_a.name}\\, salle du conte\r\n"
+        "DESCRIPTION:Les coups de cœur du mois.\\n\\nApportez vos livres.\r\n"
+        "END:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:b@bibliotheque.example\r\nDTSTAMP:20261101T090000Z\r\n"
+        "SUMMARY:Lecture au parc\r\nDTSTART;TZID=Europe/Paris:20261206T150000\r\n"
+        "LOCATION:Parc de Parilly\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+    ical.import_calendar(data, connector=connector, now=datetime(2026, 12, 1, tzinfo=TZ))
+    club = Event.objects.get(source_uid="a@bibliotheque.example")
+    assert (club.category, club.site, club.place_name) == ("club_lecture", cast.site_a, "")
+    assert club.summary == "Les coups de cœur du mois."
+    assert club.description == "<p>Apportez vos livres.</p>"
+    park = Event.objects.get(source_uid="b@bibliotheque.example")
+    assert (park.category, park.site, park.place_name) == ("conte", None, "Parc de Parilly")
