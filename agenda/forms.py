@@ -107,6 +107,8 @@ class EventForm(LibraryScopedForm):
             self.add_error("age_max", "L'âge maximum doit être supérieur à l'âge minimum.")
         if data.get("registration_required") and not data.get("capacity"):
             self.add_error("capacity", "Indiquez le nombre de places d'une date.")
+        if data.get("image") and not data.get("image_alt"):
+            self.add_error("image_alt", "Décrivez l'image pour qui ne la voit pas.")
         if not data.get("is_free") and not data.get("price"):
             self.add_error("price", "Indiquez le tarif d'un événement payant.")
         if data.get("repeat") and starts_at:

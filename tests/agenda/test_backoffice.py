@@ -105,6 +105,7 @@ def test_editing_the_event_brings_its_dates_in_line(client, cast):
         ({"capacity": ""}, "capacity", "nombre de places"),
         ({"age_min": "8", "age_max": "3"}, "age_max", "âge maximum"),
         ({"site": "", "place_name": ""}, "site", "autre lieu"),
+        ({"is_free": "", "price": ""}, "price", "Indiquez le tarif"),
     ],
 )
 def test_event_form_refuses_what_cannot_be_published(client, cast, overrides, field, message):
@@ -281,3 +282,20 @@ def test_school_holidays_load_from_the_package(db):
     christmas = SchoolHoliday.objects.get(zone="A", start_date=date(2026, 12, 19))
     assert christmas.name == "Vacances de Noël" and christmas.end_date == date(2027, 1, 3)
     assert load_school_holidays("A") == (0, created)
+
+
+def test_an_event_image_needs_its_alternative_text(client, cast):
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    image = Image.objects.create(title="Affiche", file=get_test_image_file())
+    client.force_login(cast.network_admin)
+    response = client.post(
+        reverse(event_viewset.get_url_name("add")), event_form(cast, image=image.pk, image_alt="")
+    )
+    assert "Décrivez l'image" in " ".join(response.context["form"].errors["image_alt"])
+    response = client.post(
+        reverse(event_viewset.get_url_name("add")),
+        event_form(cast, image=image.pk, image_alt="Une conteuse et des enfants sur des coussins"),
+    )
+    assert response.status_code == 302

@@ -18,6 +18,13 @@ PAGES = [
     "/mentions-legales/",
     "/donnees-personnelles/",
     "/plan-du-site/",
+    # News and selections (demo content from editorial/demo.py).
+    "/actualites/",
+    "/actualites/agenda-des-bibliotheques/",
+    "/reseau/bibliotheques-de-villeurbanne/heure-du-conte-en-ligne/",
+    "/selections/",
+    "/selections/jane-austen-sous-toutes-ses-formes/",
+    "/reseau/bibliotheques-de-villeurbanne/michael-chabon/",
 ]
 
 
