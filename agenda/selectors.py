@@ -74,17 +74,28 @@ def other_dates(occurrence: Occurrence, now: datetime, limit: int = 12) -> list[
 
 
 def month_grid(month: date, occurrences) -> list[list[tuple[date, list[Occurrence]]]]:
-    """Weeks (Monday first) of ``month``, each day with its occurrences; days of the
-    neighbouring months are ``None``."""
+    """Weeks (Monday first) of ``month``, each day with the dates that start and end on
+    it; days of the neighbouring months are ``None``. Dates over several days (an
+    exhibition) are not in the grid: see :func:`spanning`."""
     by_day: dict[date, list[Occurrence]] = {}
     for occurrence in occurrences:
-        by_day.setdefault(occurrence.starts_at.astimezone(TZ).date(), []).append(occurrence)
+        if not is_multi_day(occurrence):
+            by_day.setdefault(occurrence.starts_at.astimezone(TZ).date(), []).append(occurrence)
     weeks = []
     for week in Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append(
             [(day, by_day.get(day, [])) if day.month == month.month else (None, []) for day in week]
         )
     return weeks
+
+
+def spanning(occurrences) -> list[Occurrence]:
+    """The dates over several days among ``occurrences`` (exhibitions, festivals)."""
+    return [o for o in occurrences if is_multi_day(o)]
+
+
+def is_multi_day(occurrence: Occurrence) -> bool:
+    return occurrence.starts_at.astimezone(TZ).date() != occurrence.ends_at.astimezone(TZ).date()
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

@@ -40,7 +40,8 @@ def agenda(request):
     page = Paginator(selectors.list_occurrences(filters, now), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    context = {"form": form, "filters": filters, "page": page, "days": _by_day(page)}
+    first_day = filters.date_range(now)[0].astimezone(TZ).date()
+    context = {"form": form, "filters": filters, "page": page, "days": _by_day(page, first_day)}
     context["feeds"] = _feed_links(filters)
     return render(request, "agenda/agenda.html", context)
 
@@ -49,13 +50,14 @@ def _calendar(request, form, filters, now):
     month = _month(request.GET.get("mois"), now)
     _, following = selectors.month_bounds(month)
     in_month = replace(filters, period="", start=month, end=following.date() - timedelta(days=1))
-    occurrences = selectors.list_occurrences(in_month, now)
+    occurrences = list(selectors.list_occurrences(in_month, now))
     weeks = selectors.month_grid(month, occurrences)
     context = {
         "form": form,
         "filters": filters,
         "month": month,
         "weeks": weeks,
+        "spanning": selectors.spanning(occurrences),
         "today": now.astimezone(TZ).date(),
         "previous_month": _shift(month, -1),
         "next_month": _shift(month, 1),
@@ -77,10 +79,12 @@ def _shift(month: date, step: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _by_day(page) -> list[tuple[date, list[Occurrence]]]:
+def _by_day(page, first_day: date) -> list[tuple[date, list[Occurrence]]]:
     days: list[tuple[date, list[Occurrence]]] = []
     for occurrence in page:
-        day = occurrence.starts_at.astimezone(TZ).date()
+        # A date still running (an exhibition opened last week) is listed on the first
+        # day shown, not under a day gone by; the list is in order of start, so it leads.
+        day = max(occurrence.starts_at.astimezone(TZ).date(), first_day)
         if not days or days[-1][0] != day:
             days.append((day, []))
         days[-1][1].append(occurrence)

@@ -87,7 +87,7 @@ class HomeSectionBlock(blocks.StructBlock):
 class CatalogueSearchBlock(HomeSectionBlock):
     class Meta:
         icon = "search"
-        label = "Recherche dans le catalogue"
+        label = "Recherche : trouver une bibliothèque, le catalogue, l'agenda"
         template = "editorial/blocks/home_search.html"
 
 

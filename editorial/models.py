@@ -66,7 +66,6 @@ class HomePage(Page):
                 events__published=True, events__occurrences__ends_at__gt=now
             ).distinct()
         )
-        context["has_search_block"] = any(b.block_type == "search" for b in self.body)
         # Every site counts, closed ones too: the list changes when one of them opens; the
         # events listed change when the first of them ends.
         moments = [hours.valid_until((r.status for r in results), now)]

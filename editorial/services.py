@@ -115,7 +115,7 @@ def ensure_site_structure() -> HomePage:
 
 # The home page's sections when nobody has arranged them yet.
 HOME_BLOCKS = [
-    ("search", {"heading": "Rechercher dans les bibliothèques"}),
+    ("search", {"heading": "Trouver une bibliothèque"}),
     ("open_now", {"heading": "Ouvert maintenant"}),
     ("events", {"heading": "Prochaines animations", "count": 6}),
     ("selections", {"heading": "Les coups de cœur des bibliothécaires", "count": 3}),

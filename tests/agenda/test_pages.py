@@ -228,3 +228,17 @@ def test_agenda_page_query_count_does_not_grow_with_results(
         response = client.get(reverse("agenda:agenda") + "?quand=mois&gratuit=on")
     assert len(titles(response)) == 15
     assert Occurrence.objects.count() == 15
+
+
+def test_calendar_lists_an_exhibition_running_through_the_month(client, cast):
+    start = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+    event = EventFactory(
+        library=cast.library_a, site=cast.site_a, title="Exposition Chemins nocturnes",
+        category="exposition", starts_at=start, ends_at=at(20, 18),
+    )  # fmt: skip
+    services.sync_occurrences(event, now=NOW)
+    response = client.get(reverse("agenda:agenda") + "?vue=calendrier&mois=2026-12")
+    assert "Sur plusieurs jours" in response.text
+    assert "Exposition Chemins nocturnes</a>, du 20 novembre au 20 décembre 2026" in response.text
+    listing = client.get(reverse("agenda:agenda"))
+    assert "Du 20 novembre au 20 décembre 2026" in re.sub(r"<[^>]+>", "", listing.text)

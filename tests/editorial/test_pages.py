@@ -90,10 +90,10 @@ def test_home_page_brings_events_selections_news_and_operations(client, cast, pa
     assert response.status_code == 200
     for expected in ["Contes à la lampe", "Le réseau s'agrandit", "Coups de cœur de l'hiver",
                      "Par Camille Martin, Bibliothèques de Bron", "Nuit de la lecture",
-                     'id="recherche-accueil"']:  # fmt: skip
+                     'id="home-q"']:  # fmt: skip
         assert expected in page, expected
-    # The home page has its own search box: the header's is not repeated.
-    assert 'id="recherche-portail"' not in page
+    # The catalogue's search box stays in the header, where it is on every page.
+    assert 'id="recherche-portail"' in page
 
 
 def test_home_page_cache_follows_a_new_event(client, cast, pages, frozen):
