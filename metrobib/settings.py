@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "network",
     "editorial",
     "agenda",
+    "digital",
     "catalogue",
     "connectors",
     "api",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("bibliotheques/", include("network.urls")),
     path("catalogue/", include("catalogue.urls")),
     path("agenda/", include("agenda.urls")),
+    path("ressources-numeriques/", include("digital.urls")),
     path("compte/", include("accounts.urls")),
     path("oai", views_open_data.oai_pmh, name="oai"),
 ]

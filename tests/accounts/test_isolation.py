@@ -20,6 +20,7 @@ from accounts.viewsets import LibraryScopedViewSet
 from agenda.models import Event, NetworkOperation, Occurrence, SchoolHoliday
 from agenda.services import sync_occurrences
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
+from digital.models import LibraryNetwork, Resource
 from network.models import Commune, Library, OpeningException, Site
 from tests.factories import EventFactory, OpeningExceptionFactory, UserFactory
 
@@ -152,6 +153,18 @@ NETWORK_ONLY_SPECIMENS = {
     NetworkOperation: lambda cast: NetworkOperation.objects.get_or_create(
         slug="nuit-de-la-lecture", defaults={"name": "Nuit de la lecture"}
     )[0],
+    Resource: lambda cast: Resource.objects.get_or_create(
+        slug="europresse",
+        defaults={
+            "name": "Europresse",
+            "kind": "presse",
+            "summary": "La presse en ligne.",
+            "url": "https://nouveau.europresse.com/",
+        },
+    )[0],
+    LibraryNetwork: lambda cast: LibraryNetwork.objects.get_or_create(
+        library=cast.library_a, cidr="192.0.2.0/24"
+    )[0],
     SchoolHoliday: lambda cast: SchoolHoliday.objects.get_or_create(
         zone="A",
         start_date=date(2030, 4, 6),
@@ -175,6 +188,8 @@ def test_every_scoped_screen_is_covered():
         Occurrence,
         NetworkOperation,
         SchoolHoliday,
+        Resource,
+        LibraryNetwork,
     }
     for viewset in library_owned_viewsets():
         name = viewset.model.__name__
@@ -266,6 +281,8 @@ def label(obj) -> str:
         return obj.event.title
     if isinstance(obj, SchoolHoliday):
         return obj.name
+    if isinstance(obj, LibraryNetwork):
+        return obj.cidr
     return str(obj)
 
 

@@ -25,6 +25,11 @@ PAGES = [
     "/selections/",
     "/selections/jane-austen-sous-toutes-ses-formes/",
     "/reseau/bibliotheques-de-villeurbanne/michael-chabon/",
+    # The digital library (demo resources from digital/demo.py).
+    "/ressources-numeriques/",
+    "/ressources-numeriques/?type=patrimoine&libre=on",
+    "/ressources-numeriques/europresse/",
+    "/ressources-numeriques/gallica/",
 ]
 
 

@@ -8,6 +8,7 @@ from agenda.demo import load_demo_agenda
 from catalogue import search
 from catalogue.models import Work, WorkIndex
 from connectors.demo.setup import load_demo_catalogue, load_demo_patron_file
+from digital.demo import load_demo_resources
 from editorial.demo import load_demo_editorial
 from network.demo import load_demo_network
 from network.models import Library
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         )
         for warning in agenda["warnings"]:
             self.stdout.write(f"warning: {warning}")
+        self.stdout.write(f"digital: resources={load_demo_resources()}")
         editorial = load_demo_editorial()
         self.stdout.write(f"editorial: news and selections created={editorial['pages_created']}")
         if no_accounts:

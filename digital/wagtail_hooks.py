@@ -1,0 +1,101 @@
+from django import forms
+from django.urls import reverse
+from wagtail import hooks
+from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import BooleanColumn
+
+import digital.permissions  # noqa: F401  (registers the permission policies)
+from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
+from digital.forms import LibraryNetworkForm, ResourceForm
+from digital.models import LibraryNetwork, Resource
+
+
+class ResourceViewSet(LibraryScopedViewSet):
+    model = Resource
+    icon = "globe"
+    menu_label = "Ressources numériques"
+    add_to_admin_menu = False
+    list_display = [
+        "name", "kind", "vendor", "access_method",
+        BooleanColumn("is_free", label="Libre"), BooleanColumn("published", label="Publiée"),
+    ]  # fmt: skip
+    list_filter = ["kind", "access_method", "is_free", "published"]
+    search_fields = ["name", "vendor"]
+    list_export = ["name", "slug", "kind", "vendor", "access_method", "url", "is_free", "published"]
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [
+                    FieldPanel("name"), FieldPanel("slug"), FieldPanel("vendor"),
+                    FieldPanel("kind"), FieldPanel("summary"), FieldPanel("guide"),
+                    FieldRowPanel([FieldPanel("logo"), FieldPanel("logo_alt")]),
+                ],
+                heading="Présentation",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("audience"), FieldPanel("age_min"), FieldPanel("languages"),
+                    FieldPanel("devices"),
+                ],
+                heading="Public",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("is_free"), FieldPanel("access_method"), FieldPanel("url"),
+                    FieldPanel("signing_key"), FieldPanel("simultaneous_limit"),
+                    FieldPanel("on_site_only"),
+                ],
+                heading="Accès",
+            ),
+            MultiFieldPanel(
+                [
+                    FieldPanel("whole_network"),
+                    FieldPanel("communes", widget=forms.CheckboxSelectMultiple),
+                    FieldPanel("libraries", widget=forms.CheckboxSelectMultiple),
+                ],
+                heading="Qui la propose",
+            ),
+            FieldPanel("published"),
+        ],
+        base_form_class=ResourceForm,
+    )  # fmt: skip
+
+
+class LibraryNetworkViewSet(LibraryScopedViewSet):
+    model = LibraryNetwork
+    icon = "site"
+    menu_label = "Réseaux des bibliothèques"
+    add_to_admin_menu = False
+    list_display = ["library", "cidr"]
+    list_export = ["library", "cidr"]
+    form_fields = ["library", "cidr"]
+    edit_handler = ObjectList(
+        [FieldPanel("library"), FieldPanel("cidr")], base_form_class=LibraryNetworkForm
+    )
+
+
+resource_viewset = ResourceViewSet("ressources-numeriques")
+network_viewset = LibraryNetworkViewSet("reseaux-bibliotheques")
+
+
+@hooks.register("register_admin_viewset")
+def register_digital_viewsets():
+    return [resource_viewset, network_viewset]
+
+
+@hooks.register("register_admin_menu_item")
+def register_digital_menu():
+    items = [
+        NetworkAdminMenuItem(
+            "Ressources", reverse(resource_viewset.get_url_name("index")), icon_name="globe",
+            order=100,
+        ),
+        NetworkAdminMenuItem(
+            "Réseaux des bibliothèques (accès sur place)",
+            reverse(network_viewset.get_url_name("index")), icon_name="site", order=200,
+        ),
+    ]  # fmt: skip
+    return SubmenuMenuItem(
+        "Bibliothèque numérique", Menu(items=items), icon_name="globe", order=270
+    )
