@@ -5,8 +5,10 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import Exists, OuterRef
 
 from agenda.models import TZ, Audience, Category
+from metrobib import pagecache
 from network.models import Commune, Library
 
 PERIODS = {
@@ -114,19 +116,9 @@ class AgendaFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from agenda.models import NetworkOperation
-
-        communes = Commune.objects.filter(events__isnull=False).distinct().order_by("name")
-        self.fields["commune"].choices = [("", "Toutes les communes")] + [
-            (c.insee_code, c.name) for c in communes.only("insee_code", "name")
-        ]
-        libraries = Library.objects.filter(events__isnull=False).distinct().order_by("name")
-        self.fields["bibliotheque"].choices = [("", "Toutes les bibliothèques")] + [
-            (lib.slug, lib.name) for lib in libraries.only("slug", "name")
-        ]
-        self.fields["operation"].choices = [("", "Toutes")] + [
-            (o.slug, o.name) for o in NetworkOperation.objects.all()
-        ]
+        choices = pagecache.derived("agenda:filter-choices", (), filter_choices)
+        for name, values in choices.items():
+            self.fields[name].choices = values
 
     def to_filters(self) -> AgendaFilters:
         """Valid values only: an unknown value in the URL is dropped, never an error page."""
@@ -151,3 +143,19 @@ class AgendaFilterForm(forms.Form):
             operation=data.get("operation", ""),
             query=data.get("q", "").strip(),
         )
+
+
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The communes and libraries that have events, and the network's operations: what
+    the filter form offers, built once per data version (metrobib.pagecache.derived)."""
+    from agenda.models import Event, NetworkOperation
+
+    communes = Commune.objects.filter(Exists(Event.objects.filter(commune=OuterRef("pk"))))
+    libraries = Library.objects.filter(Exists(Event.objects.filter(library=OuterRef("pk"))))
+    return {
+        "commune": [("", "Toutes les communes")]
+        + list(communes.order_by("name").values_list("insee_code", "name")),
+        "bibliotheque": [("", "Toutes les bibliothèques")]
+        + list(libraries.order_by("name").values_list("slug", "name")),
+        "operation": [("", "Toutes")] + list(NetworkOperation.objects.values_list("slug", "name")),
+    }

@@ -104,7 +104,9 @@ def expand(
     An open-ended rule stops ``OPEN_ENDED_HORIZON`` after ``now``; no schedule yields more
     than ``MAX_OCCURRENCES`` dates. Raises :class:`RecurrenceError` for an unreadable rule.
     """
-    duration = ends_at - starts_at
+    # Wall-clock length (both in Paris time): values read from the database are UTC,
+    # and a date across a clock change keeps its hours, not its elapsed time.
+    duration = ends_at.astimezone(TZ) - starts_at.astimezone(TZ)
     first = starts_at.astimezone(TZ)
     starts: list[datetime] = [first]
     if rule:

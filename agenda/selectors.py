@@ -21,7 +21,13 @@ def list_occurrences(filters: AgendaFilters, now: datetime) -> QuerySet:
     (an occurrence still going on is kept). Cancelled dates stay, marked, so that nobody
     travels for nothing, unless places are asked for."""
     begin, end = filters.date_range(now)
-    queryset = _base().filter(ends_at__gt=begin)
+    # Only what a line of the list shows: no boundary GeoJSON of three communes, no
+    # description (a seven-table join of 4.5 KB rows otherwise; bench/agenda.py).
+    queryset = (
+        Occurrence.objects.filter(event__published=True, ends_at__gt=begin)
+        .select_related("event__site", "event__library", "event__commune")
+        .defer("event__commune__boundary", "event__description")
+    )
     if end is not None:
         queryset = queryset.filter(starts_at__lt=end)
     event = {}

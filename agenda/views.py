@@ -181,7 +181,11 @@ def occurrence_ics(request, pk):
 
 def feed_ics(request):
     _, filters = _filters(request)
-    occurrences = selectors.list_occurrences(filters, current_time())[:FEED_SIZE]
+    occurrences = (
+        selectors.list_occurrences(filters, current_time())
+        .select_related("event__site__commune")
+        .defer("event__site__commune__boundary")[:FEED_SIZE]
+    )
     body = ical.occurrences_to_ical(
         occurrences, name="Agenda des bibliothèques — Métrobib", base_url=_base_url(request)
     )

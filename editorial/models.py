@@ -67,9 +67,10 @@ class HomePage(Page):
             ).distinct()
         )
         # Every site counts, closed ones too: the list changes when one of them opens; the
-        # events listed change when the first of them ends.
+        # events listed change when any of them ends (the list is by start: an exhibition
+        # listed first may end last).
         moments = [hours.valid_until((r.status for r in results), now)]
-        moments += [o.ends_at for o in upcoming[:1]]
+        moments += [o.ends_at for o in upcoming]
         context["valid_until"] = min(moments)
         return context
 

@@ -110,3 +110,14 @@ def test_an_unreadable_rule_is_refused_in_french(rule):
     start = paris(2027, 1, 6, 10, 30)
     with pytest.raises(recurrence.RecurrenceError, match="Règle de répétition illisible"):
         recurrence.expand(starts_at=start, ends_at=start, rule=rule)
+
+
+def test_a_date_across_a_clock_change_keeps_its_hours_when_read_back_in_utc():
+    # An exhibition 20 October 10:00 – 5 November 18:00 (clocks go back on the 25th), as
+    # the database gives it back: in UTC. Expanding it again must not move its end.
+    from datetime import UTC
+
+    start, end = paris(2026, 10, 20, 10, 0), paris(2026, 11, 5, 18, 0)
+    (slot,) = recurrence.expand(starts_at=start.astimezone(UTC), ends_at=end.astimezone(UTC))
+    assert slot.ends_at.astimezone(PARIS).hour == 18
+    assert slot.ends_at == end
