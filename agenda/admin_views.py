@@ -3,6 +3,7 @@ desk or by phone, cancelling, marking who came, and the CSV export."""
 
 import csv
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -12,8 +13,12 @@ from django.utils.text import slugify
 
 from agenda import services
 from agenda.forms import StaffRegistrationForm
+from agenda.ical import import_connector
 from agenda.models import TZ, Occurrence, Registration
 from agenda.permissions import occurrence_policy, registration_policy
+from connectors.ical.driver import MAX_FEED_BYTES
+from connectors.models import RunStatus
+from connectors.permissions import connector_policy
 
 CSV_COLUMNS = [
     "Nom",
@@ -125,3 +130,63 @@ def _csv(occurrence: Occurrence) -> HttpResponse:
             {True: "oui", False: "non", None: ""}[r.attended],
         ])  # fmt: skip
     return response
+
+
+IMPORTS_SHOWN = 10
+
+
+class CalendarUploadForm(forms.Form):
+    file = forms.FileField(label="Fichier iCalendar (.ics)")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FEED_BYTES:
+            raise forms.ValidationError("Le fichier dépasse 16 Mo.")
+        return upload
+
+
+def calendar_import(request, pk):
+    """An ``ical`` connector's page: import its feed now or a file, and the last imports
+    with their counts and what was skipped."""
+    connector = (
+        connector_policy.instances_user_has_permission_for(request.user, "view")
+        .filter(pk=pk, driver="ical")
+        .first()
+    )
+    if connector is None:
+        raise Http404
+    may_import = connector_policy.user_has_permission_for_instance(
+        request.user, "change", connector
+    )
+    upload = CalendarUploadForm()
+    if request.method == "POST":
+        if not may_import:
+            raise PermissionDenied
+        data = None
+        if request.POST.get("action") == "upload":
+            upload = CalendarUploadForm(request.POST, request.FILES)
+            if not upload.is_valid():
+                return _calendar_page(request, connector, upload, may_import)
+            data = upload.cleaned_data["file"].read()
+        run = import_connector(connector, data=data)
+        if run.status == RunStatus.FAILED:
+            messages.error(request, f"Import impossible : {run.error}")
+        else:
+            messages.success(
+                request,
+                f"Import terminé : {run.created} événement(s) créé(s), {run.updated} mis à jour, "
+                f"{run.rejected} ignoré(s), {run.missing} retiré(s) du flux.",
+            )
+        return redirect("agenda_calendar_import", connector.pk)
+    return _calendar_page(request, connector, upload, may_import)
+
+
+def _calendar_page(request, connector, upload, may_import):
+    context = {
+        "connector": connector,
+        "runs": connector.runs.all()[:IMPORTS_SHOWN],
+        "events": connector.events.count(),
+        "upload": upload,
+        "may_import": may_import,
+    }
+    return TemplateResponse(request, "agenda/admin/calendar_import.html", context)

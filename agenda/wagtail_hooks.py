@@ -249,6 +249,11 @@ def register_agenda_urls():
             admin_views.registrations,
             name="agenda_registrations",
         ),
+        path(
+            "connecteurs/<int:pk>/agenda/",
+            admin_views.calendar_import,
+            name="agenda_calendar_import",
+        ),
     ]
 
 

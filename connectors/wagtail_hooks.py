@@ -24,6 +24,8 @@ from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 def _harvest_link_text(connector: Connector) -> str:
     if connector.driver == "patron_file":
         return "Importer la liste des lecteurs"
+    if connector.driver == "ical":
+        return "Importer l'agenda, voir les imports"
     try:
         harvests = connector.driver_class.supports("harvest")
     except KeyError:  # a driver that no longer exists
@@ -32,7 +34,9 @@ def _harvest_link_text(connector: Connector) -> str:
 
 
 def _harvest_link(connector: Connector) -> str:
-    name = "connectors_patron_file" if connector.driver == "patron_file" else "connectors_harvest"
+    name = {"patron_file": "connectors_patron_file", "ical": "agenda_calendar_import"}.get(
+        connector.driver, "connectors_harvest"
+    )
     return reverse(name, args=[connector.pk])
 
 
@@ -47,6 +51,8 @@ def what_it_does(driver) -> str:
         parts.append("connexion des lecteurs avec leur carte")
     if driver.supports("account"):
         parts.append("prêts et réservations dans « mon compte »")
+    if driver.supports("events"):
+        parts.append("animations de la bibliothèque dans l'agenda")
     return ", ".join(parts)
 
 

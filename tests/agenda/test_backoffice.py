@@ -299,3 +299,48 @@ def test_an_event_image_needs_its_alternative_text(client, cast):
         event_form(cast, image=image.pk, image_alt="Une conteuse et des enfants sur des coussins"),
     )
     assert response.status_code == 302
+
+
+@pytest.fixture
+def feeds(cast):
+    from connectors.models import Connector
+
+    return {
+        side: Connector.objects.create(
+            library=library, name=f"Agenda {side}", driver="ical",
+            settings={"base_url": "http://127.0.0.1:9/agenda.ics", "timeout": 1},
+        )
+        for side, library in (("a", cast.library_a), ("b", cast.library_b))
+    }  # fmt: skip
+
+
+def test_staff_import_their_librarys_calendar_file_and_see_the_runs(client, cast, feeds):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.agenda.test_ical import ical_text
+
+    client.force_login(cast.admin_a)
+    url = reverse("agenda_calendar_import", args=[feeds["a"].pk])
+    upload = SimpleUploadedFile("agenda.ics", ical_text("Club lecture", "FREQ=WEEKLY;COUNT=3"))
+    response = client.post(url, {"action": "upload", "file": upload})
+    assert response.status_code == 302
+    assert Event.objects.get(source_connector=feeds["a"]).title == "Club lecture"
+    page = client.get(url)
+    assert "Importer le flux maintenant" in page.text and "Terminée" in page.text
+    # The feed's server does not answer: the run says so, nothing changes.
+    client.post(url, {"action": "import"})
+    assert "Import impossible" in client.get(url).text
+    assert Event.objects.filter(source_connector=feeds["a"], cancelled=False).count() == 1
+
+
+def test_staff_cannot_open_or_import_another_librarys_calendar(client, cast, feeds):
+    client.force_login(cast.admin_a)
+    url = reverse("agenda_calendar_import", args=[feeds["b"].pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"action": "import"}).status_code == 404
+    client.force_login(cast.editor_a)  # editors see their library's imports, do not run them
+    own = reverse("agenda_calendar_import", args=[feeds["a"].pk])
+    assert client.get(own).status_code == 200
+    assert "Importer le flux maintenant" not in client.get(own).text
+    assert client.post(own, {"action": "import"}).status_code in (302, 403)
+    assert not feeds["a"].runs.exists()
