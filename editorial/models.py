@@ -39,8 +39,10 @@ class HomePage(Page):
         return cached_response(request, "home", now, build)
 
     def get_context(self, request, *args, **kwargs):
+        from django.db.models import Exists, OuterRef
+
         from agenda.filters import AgendaFilters
-        from agenda.models import NetworkOperation
+        from agenda.models import NetworkOperation, Occurrence
         from agenda.selectors import list_occurrences
         from network import hours
         from network.filters import SiteFilters
@@ -54,18 +56,15 @@ class HomePage(Page):
         context["open_sites"] = open_sites[:6]
         context["open_count"] = len(open_sites)
         upcoming = list(
-            list_occurrences(AgendaFilters(), now)
-            .exclude(status="annulee")
-            .prefetch_related("event__operations")[:HOME_EVENTS]
+            list_occurrences(AgendaFilters(), now).exclude(status="annulee")[:HOME_EVENTS]
         )
         context["upcoming_events"] = upcoming
         context["latest_news"] = latest(NewsPage, 6)
         context["latest_selections"] = latest(SelectionPage, 6)
-        context["operations"] = list(
-            NetworkOperation.objects.filter(
-                events__published=True, events__occurrences__ends_at__gt=now
-            ).distinct()
+        to_come = Occurrence.objects.filter(
+            event__operations=OuterRef("pk"), event__published=True, ends_at__gt=now
         )
+        context["operations"] = list(NetworkOperation.objects.filter(Exists(to_come)))
         # Every site counts, closed ones too: the list changes when one of them opens; the
         # events listed change when any of them ends (the list is by start: an exhibition
         # listed first may end last).
