@@ -108,6 +108,23 @@ def _remember(key: str, entry: dict) -> None:
     _local_pages[key] = entry
 
 
+def peek(request: HttpRequest, namespace: str, now: datetime) -> HttpResponse | None:
+    """The cached response for this URL if there is one still true at ``now``, else None
+    (nothing is built): lets a view answer a hit before any other work."""
+    if request.method != "GET" or request.user.is_authenticated:
+        return None
+    key = _key(namespace, request)
+    version = _current_version()
+    entry = _local_pages.get(key)
+    if _fresh(entry, version, now):
+        return _respond(entry)
+    entry = cache.get(key)
+    if _fresh(entry, version, now):
+        _remember(key, entry)
+        return _respond(entry)
+    return None
+
+
 def cached_response(
     request: HttpRequest,
     namespace: str,
@@ -120,15 +137,11 @@ def cached_response(
     """
     if request.method != "GET" or request.user.is_authenticated:
         return build()[0]
+    hit = peek(request, namespace, now)
+    if hit is not None:
+        return hit
     key = _key(namespace, request)
     version = _current_version()
-    entry = _local_pages.get(key)
-    if _fresh(entry, version, now):
-        return _respond(entry)
-    entry = cache.get(key)
-    if _fresh(entry, version, now):
-        _remember(key, entry)
-        return _respond(entry)
     response, valid_until = build()
     seconds = int(min((valid_until - now).total_seconds(), MAX_SECONDS))
     if response.status_code == 200 and seconds >= 1 and not response.cookies:

@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from api.api import api
 from catalogue import views_open_data
+from editorial import views as editorial_views
 from metrobib import views
 from metrobib.sitemaps import SiteSitemap, StaticViewSitemap
 
@@ -36,4 +37,7 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    path("", editorial_views.home, name="home"),
+    path("", include(wagtail_urls)),
+]

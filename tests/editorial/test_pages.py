@@ -255,3 +255,17 @@ def test_news_with_an_image_needs_its_alternative_text(pages):
 
 def test_library_page_offers_news_and_selections_as_children():
     assert set(LibraryPage.allowed_subpage_models()) == {NewsPage, SelectionPage}
+
+
+def test_a_cached_home_page_is_served_before_wagtails_routing(
+    client, cast, pages, frozen, django_assert_max_num_queries
+):
+    first = client.get("/")
+    assert first.status_code == 200
+    with django_assert_max_num_queries(1):  # the shared cache's version, at most
+        again = client.get("/")
+    assert again.content == first.content
+    # An edit anywhere bumps the version: the next visitor gets a fresh page.
+    event = upcoming(cast.library_a, cast.site_a, "Atelier origami", days=1)
+    agenda_services.sync_occurrences(event, now=NOW)
+    assert "Atelier origami" in text(client.get("/"))
