@@ -8,7 +8,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=1
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search bench-login clean
+.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search bench-login bench-agenda clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench-search: install
 # Patron login against SIP2 servers answering in 50 ms, and "mon compte" (bench/login.py).
 bench-login: install
 	$(BIN)/python bench/login.py $(BENCH_ARGS)
+
+# The public agenda with 20,000 occurrences across the network, and the home page, against a
+# bare view (bench/agenda.py; a throw-away PostgreSQL database, about 6 minutes).
+bench-agenda: install
+	$(BIN)/python bench/agenda.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache
