@@ -177,20 +177,11 @@ def database_exists() -> bool:
 
 
 def drop_database() -> None:
-    from psycopg import sql
-
-    with _admin() as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-        )
+    web.drop_database(DB_NAME)
 
 
 def create_database() -> None:
-    from psycopg import sql
-
-    drop_database()
-    with _admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+    web.create_database(DB_NAME)
 
 
 def lock_database():

@@ -109,21 +109,21 @@ def lock_database():
     return conn
 
 
-def drop_database() -> None:
+def drop_database(name: str = DB_NAME) -> None:
     from psycopg import sql
 
     with _admin_connection() as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
 
-def create_database() -> None:
+def create_database(name: str = DB_NAME) -> None:
     from psycopg import sql
 
-    drop_database()
+    drop_database(name)
     with _admin_connection() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 # --------------------------------------------------------------------------- CPU accounting
