@@ -18,20 +18,14 @@ class WorkSearchForm(BaseFilterForm):
         widget=forms.TextInput(attrs={"placeholder": "Titre, auteur ou ISBN"}),
     )
 
-    @property
-    def search_query(self) -> str:
-        return self.cleaned_data.get("q", "") if self.is_valid() else ""
-
-    @property
-    def is_searching(self) -> bool:
-        return bool(self.search_query)
-
     def filter(self, objects):
-        text = self.search_query
-        if not text:
-            return objects
         from catalogue.search import SearchQuery, search
 
+        objects = super().filter(objects)
+        text = self.cleaned_data.get("q", "").strip()
+        if not text:
+            return objects
+        self.is_searching, self.search_query = True, text
         ids = [hit.work_id for hit in search(SearchQuery(text=text, per_page=50)).hits]
         return objects.filter(pk__in=ids)
 

@@ -7,6 +7,7 @@ from wagtail.admin.ui.tables import BooleanColumn
 
 import digital.permissions  # noqa: F401  (registers the permission policies)
 from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
+from digital.chooser import resource_chooser_viewset
 from digital.forms import LibraryNetworkForm, ResourceForm
 from digital.models import LibraryNetwork, Resource
 
@@ -81,7 +82,7 @@ network_viewset = LibraryNetworkViewSet("reseaux-bibliotheques")
 
 @hooks.register("register_admin_viewset")
 def register_digital_viewsets():
-    return [resource_viewset, network_viewset]
+    return [resource_viewset, network_viewset, resource_chooser_viewset]
 
 
 @hooks.register("register_admin_menu_item")

@@ -3,6 +3,7 @@
 from wagtail import blocks
 
 from catalogue.chooser import WorkChooserBlock
+from digital.chooser import ResourceChooserBlock
 
 
 class HeadingBlock(blocks.StructBlock):
@@ -65,9 +66,20 @@ class SelectedBookBlock(blocks.StructBlock):
         template = "editorial/blocks/selected_book.html"
 
 
+class SelectedResourceBlock(blocks.StructBlock):
+    resource = ResourceChooserBlock(label="Ressource numérique")
+    comment = blocks.TextBlock(label="Le mot du bibliothécaire", required=False, max_length=600)
+
+    class Meta:
+        icon = "globe"
+        label = "Ressource numérique"
+        template = "editorial/blocks/selected_resource.html"
+
+
 class SelectionBlock(blocks.StreamBlock):
     work = SelectedWorkBlock()
     book = SelectedBookBlock()
+    resource = SelectedResourceBlock()
     text = blocks.RichTextBlock(label="Texte", features=["bold", "italic", "link", "ul"])
 
     class Meta:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import Page, WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
@@ -269,3 +270,61 @@ def test_a_cached_home_page_is_served_before_wagtails_routing(
     event = upcoming(cast.library_a, cast.site_a, "Atelier origami", days=1)
     agenda_services.sync_occurrences(event, now=NOW)
     assert "Atelier origami" in text(client.get("/"))
+
+
+def test_a_selection_recommends_a_digital_resource(client, cast, pages):
+    from digital.chooser import resource_chooser_viewset
+    from digital.models import Resource
+
+    press = Resource.objects.create(
+        name="Europresse", slug="europresse", kind="presse",
+        summary="La presse du jour.", url="https://nouveau.europresse.com/",
+    )  # fmt: skip
+    selection = publish(
+        pages["a"],
+        SelectionPage(title="S'informer", slug="s-informer", signed_by="Noa",
+                      body=[("resource", {"resource": press, "comment": "Le Progrès aussi."})]),
+    )  # fmt: skip
+    page = text(client_get(selection))
+    assert f'href="{press.get_absolute_url()}"' in page
+    assert "Ressource numérique — Presse, avec votre carte" in page
+    assert "Le Progrès aussi." in page
+    client.force_login(cast.editor_a)  # editors choose among the published resources
+    chooser = client.get(reverse(resource_chooser_viewset.get_url_name("choose")))
+    assert chooser.status_code == 200 and "Europresse" in chooser.json()["html"]
+
+
+def test_editors_choose_works_from_the_union_catalogue(client, cast):
+    from catalogue.chooser import work_chooser_viewset
+
+    Work.objects.create(title="Lollipop", main_author="Nöstlinger, Christine", doc_type="book",
+                        library_count=3)  # fmt: skip
+    client.force_login(cast.editor_a)
+    chooser = client.get(reverse(work_chooser_viewset.get_url_name("choose")))
+    assert chooser.status_code == 200
+    modal = chooser.json()["html"]
+    assert "Lollipop" in modal and "Nöstlinger" in modal
+
+
+def test_the_work_chooser_searches_with_the_catalogue_search(client, cast):
+    """Accents and plurals as patrons type them: the chooser asks the catalogue's search."""
+    from catalogue import search
+    from catalogue.chooser import work_chooser_viewset
+    from catalogue.models import Record
+    from connectors.models import Connector, SourceRecord
+
+    connector = Connector.objects.create(library=cast.library_a, name="Koha", driver="demo")
+    for n, title in enumerate(["Les Chevaux de Camargue", "Le Petit Prince"]):
+        source = SourceRecord.objects.create(
+            connector=connector, local_id=f"r{n}", format="marcxml", payload=b"",
+            checksum=str(n), last_seen_at=timezone.now(),
+        )  # fmt: skip
+        work = Work.objects.create(title=title, doc_type="book", record_count=1)
+        Record.objects.create(
+            source=source, library=cast.library_a, work=work, title=title, doc_type="book"
+        )
+        search.index_works([work.pk])
+    client.force_login(cast.editor_a)
+    url = reverse(work_chooser_viewset.get_url_name("choose_results"))
+    found = client.get(url, {"q": "cheval camargue"}).content.decode()
+    assert "Les Chevaux de Camargue" in found and "Le Petit Prince" not in found
