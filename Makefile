@@ -24,9 +24,10 @@ run: install
 	mkdir -p var
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (back-office: http://$(HOST):$(PORT)/admin/) with a db_worker"
+	@echo "Serving on http://$(HOST):$(PORT)/ (back-office: http://$(HOST):$(PORT)/admin/) with a db_worker and the demo single sign-on vendors on :8001"
 	@$(DEV_ENV) $(BIN)/python manage.py db_worker --queue-name '*' & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py sso_demo_vendor --portal http://$(HOST):$(PORT) & vendor=$$!; \
+	trap 'kill $$worker $$vendor 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Unit + integration tests, then the browser, fuzzing and protocol-peer suites (OAI-PMH
@@ -35,11 +36,11 @@ run: install
 # DATABASE_URL selects SQLite (default) or PostgreSQL; SKIP_BROWSER=1 runs the first only.
 test: install
 	@start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra and not sip2 and not ilsdi and not postgres" -n $(PYTEST_WORKERS) -q; rc=$$?; \
+	$(BIN)/python -m pytest -m "not e2e and not fuzz and not oaipmh and not zebra and not sip2 and not ilsdi and not sushi and not sso and not postgres" -n $(PYTEST_WORKERS) -q; rc=$$?; \
 	echo "unit+integration suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc
 	@if [ "$(SKIP_BROWSER)" != "1" ]; then \
 	start=$$(date +%s); \
-	$(BIN)/python -m pytest -m "e2e or fuzz or oaipmh or zebra or sip2 or ilsdi or postgres" -q -p no:randomly; rc=$$?; \
+	$(BIN)/python -m pytest -m "e2e or fuzz or oaipmh or zebra or sip2 or ilsdi or sushi or sso or postgres" -q -p no:randomly; rc=$$?; \
 	echo "browser, fuzzing and protocol-peer suite: $$(( $$(date +%s) - start ))s"; [ $$rc -eq 0 ] || exit $$rc; fi
 
 lint: install

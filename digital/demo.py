@@ -1,9 +1,42 @@
 """Demo digital resources for `make run`: real services libraries subscribe to or point
 to (names, vendors and public addresses as the services publish them); which communes
-subscribe is invented for the demo. Idempotent: resources are found by slug."""
+subscribe is invented for the demo. Idempotent: resources are found by slug.
 
+Two more are demo vendors served by ``manage.py sso_demo_vendor`` (``make run`` starts it
+at SSO_DEMO_VENDOR_URL), so single sign-on can be tried end to end: one through CAS, one
+through OpenID Connect with a client whose identifier and secret are fixed here."""
+
+from django.conf import settings
+
+from digital import oidc
 from digital.models import AccessMethod, Resource
 from network.models import Commune
+
+DEMO_OIDC_CLIENT_ID = "demo-cours-en-ligne"
+DEMO_OIDC_CLIENT_SECRET = "demo-secret-not-for-production"  # noqa: S105 (demo data)
+
+
+def sso_demo_resources() -> list[dict]:
+    vendor = settings.SSO_DEMO_VENDOR_URL.rstrip("/")
+    return [
+        {"slug": "kiosque-demonstration", "name": "Le Kiosque (démonstration CAS)",
+         "vendor": "Fournisseur de démonstration", "kind": "presse",
+         "summary": "Un kiosque de presse de démonstration, ouvert par l'authentification "
+         "unique CAS : vous y arrivez déjà identifié, sous un pseudonyme.",
+         "url": f"{vendor}/kiosque/", "access_method": AccessMethod.CAS,
+         "vendor_urls": f"{vendor}/kiosque/", "shared_attributes": ["age_band"],
+         "guide": "<p>Cliquez sur « Accéder » : le kiosque demande à Métrobib qui vous êtes "
+         "et ne reçoit qu'un identifiant pseudonyme et votre tranche d'âge.</p>"},
+        {"slug": "cours-en-ligne-demonstration",
+         "name": "Cours en ligne (démonstration OpenID Connect)",
+         "vendor": "Fournisseur de démonstration OIDC", "kind": "autoformation",
+         "summary": "Des cours de démonstration, ouverts par OpenID Connect, pour les "
+         "habitants de Villeurbanne et de Bron.",
+         "url": f"{vendor}/apprendre/", "access_method": AccessMethod.OIDC,
+         "vendor_urls": f"{vendor}/apprendre/callback", "communes": ["69266", "69029"],
+         "whole_network": False},
+    ]  # fmt: skip
+
 
 RESOURCES = [
     {"slug": "europresse", "name": "Europresse", "vendor": "Cision", "kind": "presse",
@@ -52,9 +85,14 @@ RESOURCES = [
 
 def load_demo_resources() -> int:
     """Create or update the demo resources; returns how many exist."""
-    for spec in RESOURCES:
+    specs = [*RESOURCES, *sso_demo_resources()]
+    for spec in specs:
         spec = dict(spec)
         communes = spec.pop("communes", [])
         resource, _ = Resource.objects.update_or_create(slug=spec["slug"], defaults=spec)
         resource.communes.set(Commune.objects.filter(insee_code__in=communes))
-    return Resource.objects.filter(slug__in=[s["slug"] for s in RESOURCES]).count()
+        if resource.access_method == AccessMethod.OIDC:
+            oidc.ensure_client(
+                resource, client_id=DEMO_OIDC_CLIENT_ID, secret=DEMO_OIDC_CLIENT_SECRET
+            )
+    return Resource.objects.filter(slug__in=[s["slug"] for s in specs]).count()

@@ -1,14 +1,45 @@
 import ipaddress
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from digital.models import AccessMethod
+from digital.models import AccessMethod, SharedAttribute
+
+SINGLE_SIGN_ON = (AccessMethod.CAS, AccessMethod.OIDC)
 
 
 class ResourceForm(WagtailAdminModelForm):
+    shared_attributes = forms.MultipleChoiceField(
+        label="Données transmises au fournisseur",
+        choices=SharedAttribute.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Le fournisseur reçoit toujours un identifiant pseudonyme propre à lui ; "
+        "cochez seulement ce que le contrat exige en plus (CAS et OpenID Connect).",
+    )
+
+    def clean_vendor_urls(self) -> str:
+        lines = [line.strip() for line in self.cleaned_data["vendor_urls"].splitlines()]
+        schemes = ("http", "https") if settings.DEBUG else ("https",)
+        for line in filter(None, lines):
+            parts = urlsplit(line)
+            if parts.scheme not in schemes or not parts.hostname or parts.username:
+                raise forms.ValidationError(
+                    f"« {line} » n'est pas une adresse acceptée : écrivez une adresse "
+                    "complète commençant par https://, sans identifiant ni mot de passe."
+                )
+        return "\n".join(filter(None, lines))
+
     def clean(self):
         data = super().clean()
+        if data.get("access_method") in SINGLE_SIGN_ON and not data.get("vendor_urls"):
+            self.add_error(
+                "vendor_urls",
+                "L'authentification unique a besoin des adresses de retour du fournisseur : "
+                "tout autre service est refusé.",
+            )
         if data.get("access_method") == AccessMethod.SIGNED_LINK and not data.get("signing_key"):
             self.add_error(
                 "signing_key", "Un lien signé a besoin de la clé donnée par le fournisseur."

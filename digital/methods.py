@@ -2,6 +2,9 @@
 behind one function, :func:`destination`.
 
 - ``lien``: the resource's address, as is.
+- ``cas`` and ``oidc``: the vendor's address; the vendor then asks the portal who the
+  patron is, through the CAS server (``digital.cas``) or the OpenID Connect provider
+  (``digital.oidc``), which check the patron's rights again and record the access.
 - ``lien_signe``: the address with ``mb_token``, a token the vendor checks with the key it
   shares with the network: ``<payload>.<signature>``, the payload being URL-safe base64
   (no padding) of a JSON object ``{"sub": <pseudonym>, "exp": <unix time>, "res":
@@ -19,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.utils.crypto import salted_hmac
 
-from digital.models import AccessMethod, Resource
+from digital.models import AccessMethod, Resource, SharedAttribute
 
 SIGNED_LINK_SECONDS = 300
 LINK_PARAMETER = "mb_token"
@@ -36,6 +39,43 @@ def vendor_pseudonym(resource: Resource, user_id: int) -> str:
     return salted_hmac(
         f"metrobib.digital.vendor.{vendor}", str(user_id), algorithm="sha256"
     ).hexdigest()[:32]
+
+
+def vendor_attributes(resource: Resource, user) -> dict[str, str]:
+    """What the vendor receives of ``user``: ``id``, its pseudonym, always; each other
+    attribute only when the resource's ``shared_attributes`` names it, and only when the
+    portal knows it. CAS and OpenID Connect both read this, so they cannot disagree."""
+    attributes = {"id": vendor_pseudonym(resource, user.pk)}
+    wanted = set(resource.shared_attributes or ())
+    if not wanted:
+        return attributes
+    from accounts.models import Patron
+
+    patron = (
+        Patron.objects.filter(user=user)
+        .select_related("commune", "home_library", "metropolitan_card")
+        .prefetch_related("cards")
+        .first()
+    )
+    known = {"email": user.email or ""}
+    if patron is not None:
+        has_library_card = bool(patron.cards.all())
+        known |= {
+            "age_band": patron.age_band,
+            "commune": patron.commune.insee_code if patron.commune else "",
+            "library": patron.home_library.name if patron.home_library else "",
+            "card_kind": "bibliotheque" if has_library_card else "metropolitaine",
+        }
+    for name in SharedAttribute.values:
+        if name in wanted and known.get(name):
+            attributes[name] = known[name]
+    return attributes
+
+
+def hands_over_identity(resource: Resource) -> bool:
+    """Single sign-on: the vendor comes back to the portal for the patron's identity, and
+    the access is recorded then (at the ticket or the code), not at the "Accéder" click."""
+    return resource.access_method in (AccessMethod.CAS, AccessMethod.OIDC)
 
 
 def destination(resource: Resource, *, user, now: float | None = None) -> str:
@@ -70,6 +110,12 @@ def verify_token(token: str, key: str, *, now: float | None = None) -> dict:
     if payload["exp"] < (now or time.time()):
         raise ValueError("expired")
     return payload
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, or "" when it has none."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def with_parameter(url: str, name: str, value: str) -> str:

@@ -35,6 +35,17 @@ class Audience(models.TextChoices):
 class AccessMethod(models.TextChoices):
     OPEN_LINK = "lien", "Lien direct"
     SIGNED_LINK = "lien_signe", "Lien signé (jeton HMAC)"
+    CAS = "cas", "CAS 3.0 (authentification unique)"
+    OIDC = "oidc", "OpenID Connect (authentification unique)"
+
+
+# What a vendor may receive beside its pseudonymous identifier, when the resource says so.
+class SharedAttribute(models.TextChoices):
+    AGE_BAND = "age_band", "Tranche d'âge"
+    COMMUNE = "commune", "Commune de résidence (code INSEE)"
+    LIBRARY = "library", "Bibliothèque d'inscription"
+    CARD_KIND = "card_kind", "Type de carte"
+    EMAIL = "email", "Adresse électronique"
 
 
 class Resource(models.Model):
@@ -79,6 +90,29 @@ class Resource(models.Model):
         blank=True,
         help_text="Donnée par le fournisseur ; jamais affichée au public.",
     )
+    vendor_urls = models.TextField(
+        "adresses de retour du fournisseur",
+        blank=True,
+        help_text="Une par ligne. CAS : les adresses de service acceptées (une adresse "
+        "accepte aussi les chemins qui la prolongent). OpenID Connect : les adresses de "
+        "redirection exactes. Tout autre service est refusé.",
+    )
+    shared_attributes = models.JSONField(
+        "données transmises au fournisseur",
+        default=list,
+        blank=True,
+        help_text="Le fournisseur reçoit toujours un identifiant pseudonyme propre à lui ; "
+        "cochez seulement ce que le contrat exige en plus.",
+    )
+    oidc_client = models.OneToOneField(
+        "oauth2_provider.Application",
+        verbose_name="client OpenID Connect",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="resource",
+    )
     simultaneous_limit = models.PositiveIntegerField(
         "accès simultanés au plus", null=True, blank=True
     )
@@ -112,6 +146,10 @@ class Resource(models.Model):
 
     def get_absolute_url(self):
         return reverse("digital:resource", args=[self.slug])
+
+    @property
+    def vendor_url_list(self) -> list[str]:
+        return [line.strip() for line in self.vendor_urls.splitlines() if line.strip()]
 
 
 class LibraryNetwork(models.Model):
@@ -176,3 +214,24 @@ class UsageEvent(models.Model):
 
     def __str__(self):
         return f"{self.resource} — {self.at:%d/%m/%Y %H:%M}"
+
+
+class CasTicket(models.Model):
+    """A CAS service ticket: issued at ``/cas/login`` for one patron, one resource and the
+    exact service address, valid once and for a few minutes (CAS 3.0 §3.1). Validation
+    consumes it under a row lock, so a ticket replayed concurrently validates once."""
+
+    ticket = models.CharField(max_length=80, unique=True)
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    service = models.TextField()
+    created_at = models.DateTimeField(db_index=True)
+    from_new_login = models.BooleanField(default=False)
+    authenticated_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = "ticket CAS"
+        verbose_name_plural = "tickets CAS"
+
+    def __str__(self):
+        return self.ticket[:10]

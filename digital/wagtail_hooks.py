@@ -1,19 +1,68 @@
 from django import forms
+from django.contrib import messages
 from django.urls import reverse
 from wagtail import hooks
 from wagtail.admin.menu import Menu, SubmenuMenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import BooleanColumn
+from wagtail.admin.views import generic
 
 import digital.permissions  # noqa: F401  (registers the permission policies)
-from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem
+from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem, ScopedEditView
+from digital import oidc
 from digital.chooser import resource_chooser_viewset
 from digital.forms import LibraryNetworkForm, ResourceForm
-from digital.models import LibraryNetwork, Resource
+from digital.models import AccessMethod, LibraryNetwork, Resource
+
+
+class OidcClientPanel(Panel):
+    """The OpenID Connect client of the resource, for the vendor's settings."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "digital/admin/oidc_client_panel.html"
+
+        def is_shown(self):
+            return bool(self.instance and self.instance.oidc_client_id)
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            context["client"] = self.instance.oidc_client
+            context["discovery"] = self.request.build_absolute_uri(
+                reverse("oauth2_provider:oidc-connect-discovery-info")
+            )
+            return context
+
+
+class OidcClientSaveMixin:
+    """Saving an OpenID Connect resource makes or updates its client; a new secret is
+    shown once, in the confirmation message (only its hash is kept)."""
+
+    def save_instance(self):
+        instance = super().save_instance()
+        if instance.access_method == AccessMethod.OIDC:
+            secret = oidc.ensure_client(instance)
+            if secret:
+                messages.warning(
+                    self.request,
+                    f"Client OpenID Connect créé : identifiant {instance.oidc_client.client_id}, "
+                    f"secret {secret}. Transmettez-les au fournisseur ; le secret ne sera plus "
+                    "affiché.",
+                )
+        return instance
+
+
+class ResourceCreateView(OidcClientSaveMixin, generic.CreateView):
+    pass
+
+
+class ResourceEditView(OidcClientSaveMixin, ScopedEditView):
+    pass
 
 
 class ResourceViewSet(LibraryScopedViewSet):
     model = Resource
+    add_view_class = ResourceCreateView
+    edit_view_class = ResourceEditView
     icon = "globe"
     menu_label = "Ressources numériques"
     add_to_admin_menu = False
@@ -44,8 +93,9 @@ class ResourceViewSet(LibraryScopedViewSet):
             MultiFieldPanel(
                 [
                     FieldPanel("is_free"), FieldPanel("access_method"), FieldPanel("url"),
-                    FieldPanel("signing_key"), FieldPanel("simultaneous_limit"),
-                    FieldPanel("on_site_only"),
+                    FieldPanel("signing_key"), FieldPanel("vendor_urls"),
+                    FieldPanel("shared_attributes"), OidcClientPanel(),
+                    FieldPanel("simultaneous_limit"), FieldPanel("on_site_only"),
                 ],
                 heading="Accès",
             ),

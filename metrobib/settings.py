@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "editorial",
     "agenda",
     "digital",
+    "stats",
     "catalogue",
     "connectors",
     "api",
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
     "axes",
+    "oauth2_provider",
 ]
 
 MIDDLEWARE = [
@@ -352,4 +354,74 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING" if not DEBUG else "INFO"}},
+}
+
+
+def _oidc_private_key() -> str:
+    """The RSA key signing ID tokens: OIDC_RSA_PRIVATE_KEY (PEM), or the file
+    OIDC_RSA_PRIVATE_KEY_FILE; a developer's machine makes one in var/ on first use (and
+    production never reads that one). Without a key in production the provider stays
+    off and ``check --deploy`` says so."""
+    if os.environ.get("OIDC_RSA_PRIVATE_KEY"):
+        return os.environ["OIDC_RSA_PRIVATE_KEY"]
+    default = str(BASE_DIR / "var" / "oidc-rsa.pem") if DEBUG else ""
+    path = Path(env_str("OIDC_RSA_PRIVATE_KEY_FILE", default))
+    if not default and not os.environ.get("OIDC_RSA_PRIVATE_KEY_FILE"):
+        return ""
+    if not path.exists() and DEBUG:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        draft.chmod(0o600)
+        try:  # processes starting together keep the first key made, whichever it is
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        draft.unlink()
+    return path.read_text() if path.exists() else ""
+
+
+# django-oauth-toolkit as the OpenID Connect provider of vendors (digital/oidc.py): the
+# authorization code flow with PKCE only, short-lived codes and tokens, and claims the
+# resource's settings allow (the validator decides them, not the scopes a vendor asks).
+OIDC_RSA_PRIVATE_KEY = _oidc_private_key()
+# Where `manage.py sso_demo_vendor` serves the demo vendors (digital/demo.py).
+SSO_DEMO_VENDOR_URL = env_str("SSO_DEMO_VENDOR_URL", "http://127.0.0.1:8001")
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"  # digital.Resource links it
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": bool(OIDC_RSA_PRIVATE_KEY),
+    "OIDC_RSA_PRIVATE_KEY": OIDC_RSA_PRIVATE_KEY,
+    "PKCE_REQUIRED": True,
+    "SCOPES": {
+        "openid": "Identifiant pseudonyme propre au fournisseur",
+        "email": "Adresse électronique",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OAUTH2_VALIDATOR_CLASS": "digital.oidc.VendorValidator",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 300,
+    "ID_TOKEN_EXPIRE_SECONDS": 300,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 3600,
+    # RFC 9700 (OAuth 2.0 Security Best Current Practice), the toolkit's 4.0 defaults now:
+    # no implicit or password grant, S256 PKCE only, tokens never in query strings,
+    # ``iss`` in authorization responses, hashed token storage, refresh reuse revokes.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }

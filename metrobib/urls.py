@@ -28,6 +28,8 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("agenda/", include("agenda.urls")),
     path("ressources-numeriques/", include("digital.urls")),
+    path("cas/", include("digital.cas_urls")),
+    path("oidc/", include("digital.oidc_urls")),
     path("compte/", include("accounts.urls")),
     path("oai", views_open_data.oai_pmh, name="oai"),
 ]

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import LibraryCard, Patron
+from accounts.models import LibraryCard
 from connectors.models import Connector
 from digital import methods
 from digital.models import LibraryNetwork, Resource, UsageEvent
@@ -37,20 +37,6 @@ def resources(cast):
         summary="Des liseuses à consulter sur place.", url="https://liseuses.example.org/",
     )  # fmt: skip
     return {"press": press, "gallica": gallica, "training": training, "tablets": tablets}
-
-
-@pytest.fixture
-def bron_patron(cast):
-    """The cast's patron, living in Bron, with a valid card of library A."""
-    patron = Patron.objects.create(
-        user=cast.patron, home_library=cast.library_a, commune=cast.commune_a, age_band="26-64"
-    )
-    connector = Connector.objects.create(library=cast.library_a, name="Koha", driver="demo")
-    LibraryCard.objects.create(
-        patron=patron, connector=connector, card_number="2902000101",
-        expires_on=date.today() + timedelta(days=200), checked_at=timezone.now(),
-    )  # fmt: skip
-    return patron
 
 
 def open_(client, resource, **extra):

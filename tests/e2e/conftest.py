@@ -53,6 +53,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The demo single sign-on vendors (manage.py sso_demo_vendor) listen here; the demo's
+# resources are loaded with this address (SSO_DEMO_VENDOR_URL).
+SSO_VENDOR_PORT = _free_port()
+
+
 def _environment(database_url: str, tmp: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update(
@@ -64,6 +69,7 @@ def _environment(database_url: str, tmp: Path, **extra: str) -> dict:
         # E-mails as files, where a journey reads the link it was sent (sent_mail below).
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(tmp / "mail"),
+        SSO_DEMO_VENDOR_URL=f"http://{LOCAL_HOST}:{SSO_VENDOR_PORT}",
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -171,6 +177,32 @@ def worker(demo_env, e2e_tmp) -> Path:
             stderr=subprocess.STDOUT,
         )
     yield log_path
+    _stop(process)
+
+
+@pytest.fixture(scope="session")
+def sso_vendor(demo_env, live_url, e2e_tmp) -> str:
+    """The demo vendors opening through CAS and OpenID Connect, against ``live_url``."""
+    log_path = e2e_tmp / "sso_vendor.log"
+    command = [sys.executable, MANAGE, "sso_demo_vendor", "--port", str(SSO_VENDOR_PORT),
+               "--portal", live_url]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=demo_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://{LOCAL_HOST}:{SSO_VENDOR_PORT}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection((LOCAL_HOST, SSO_VENDOR_PORT), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"sso_demo_vendor did not start:\n{log_path.read_text()}"
+                ) from None
+            time.sleep(0.1)
+    yield base_url
     _stop(process)
 
 

@@ -205,6 +205,20 @@ def test_public_pages_send_the_security_headers(client, db):
 # --- Production settings ----------------------------------------------------------------
 
 
+def _rsa_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()  # fmt: skip
+
+
+OIDC_KEY = _rsa_key_pem()
+
+
 def production_env(tmp_path, **overrides) -> dict[str, str]:
     """The environment a production server gets; nothing inherited from the test run."""
     env = {
@@ -214,6 +228,7 @@ def production_env(tmp_path, **overrides) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(45),  # 60 characters
         "ALLOWED_HOSTS": "metrobib.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        "OIDC_RSA_PRIVATE_KEY": OIDC_KEY,
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -238,6 +253,15 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_deployment_checks_fail_without_the_openid_connect_signing_key(tmp_path):
+    # The developer's var/oidc-rsa.pem is never read in production.
+    result = run(
+        ["manage.py", "check", "--deploy"], production_env(tmp_path, OIDC_RSA_PRIVATE_KEY=None)
+    )
+    assert result.returncode != 0
+    assert "digital.E001" in result.stderr + result.stdout
 
 
 SETTINGS_PROBE = """
