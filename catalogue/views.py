@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import patrons
 from catalogue import availability, exports, filters, search, selectors
 from catalogue.records import DocType
+from digital.selectors import resources_matching
 from network import hours
 from network.mapdata import sites_feature_collection
 
@@ -38,6 +39,7 @@ def search_page(request):
         "max_broad_pages": search.MAX_BROAD_RESULTS // wanted.query.per_page,
         "corrected_url": _with_text(wanted, result.corrected),
         "suggestion_url": _with_text(wanted, result.suggestion),
+        "resources": resources_matching(wanted.text.get("q", "")) if wanted.query.page == 1 else [],
     }
     return render(request, "catalogue/search.html", context)
 

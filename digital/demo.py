@@ -10,10 +10,25 @@ from django.conf import settings
 
 from digital import oidc
 from digital.models import AccessMethod, Resource
-from network.models import Commune
+from network.models import Commune, Library
 
 DEMO_OIDC_CLIENT_ID = "demo-cours-en-ligne"
 DEMO_OIDC_CLIENT_SECRET = "demo-secret-not-for-production"  # noqa: S105 (demo data)
+
+
+# Free resources a library proposed (digital.permissions): the Bibliothèque municipale de
+# Lyon's webzine, published by the network, and its news site, still awaiting validation.
+LIBRARY_PROPOSALS = [
+    {"slug": "l-influx", "name": "L'Influx", "vendor": "Bibliothèque municipale de Lyon",
+     "kind": "ressources_libres", "is_free": True, "published": True,
+     "summary": "Le webzine des bibliothécaires de Lyon : critiques, dossiers, musique, "
+     "cinéma et rencontres.",
+     "url": "https://www.linflux.com/"},
+    {"slug": "points-d-actu", "name": "Points d'actu", "vendor": "Bibliothèque municipale de Lyon",
+     "kind": "ressources_libres", "is_free": True, "published": False,
+     "summary": "Des dossiers pour comprendre l'actualité, écrits par des bibliothécaires.",
+     "url": "https://www.pointsdactu.org/"},
+]  # fmt: skip
 
 
 def sso_demo_resources() -> list[dict]:
@@ -95,4 +110,11 @@ def load_demo_resources() -> int:
             oidc.ensure_client(
                 resource, client_id=DEMO_OIDC_CLIENT_ID, secret=DEMO_OIDC_CLIENT_SECRET
             )
+    lyon = Library.objects.filter(communes__insee_code="69123").first()
+    if lyon is not None:
+        for spec in LIBRARY_PROPOSALS:
+            Resource.objects.update_or_create(
+                slug=spec["slug"], defaults={**spec, "proposed_by": lyon}
+            )
+            specs.append(spec)
     return Resource.objects.filter(slug__in=[s["slug"] for s in specs]).count()

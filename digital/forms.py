@@ -20,6 +20,19 @@ class ResourceForm(WagtailAdminModelForm):
         "cochez seulement ce que le contrat exige en plus (CAS et OpenID Connect).",
     )
 
+    def save(self, commit=True):
+        user = self.for_user
+        if user is not None and not user.is_network_admin:
+            # A library's proposal: a free resource opened by a plain link, offered to
+            # everyone, and unpublished until the network's coordination publishes it.
+            resource = self.instance
+            resource.proposed_by_id = user.library_id
+            resource.published = False
+            resource.is_free = True
+            resource.whole_network = True
+            resource.access_method = AccessMethod.OPEN_LINK
+        return super().save(commit=commit)
+
     def clean_vendor_urls(self) -> str:
         lines = [line.strip() for line in self.cleaned_data["vendor_urls"].splitlines()]
         schemes = ("http", "https") if settings.DEBUG else ("https",)
@@ -47,7 +60,8 @@ class ResourceForm(WagtailAdminModelForm):
         if data.get("logo") and not data.get("logo_alt"):
             self.add_error("logo_alt", "Décrivez le logo pour qui ne le voit pas.")
         subscribers = data.get("communes") or data.get("libraries")
-        if not data.get("whole_network") and not data.get("is_free") and not subscribers:
+        offered_to_some = "whole_network" in self.fields and not data.get("whole_network")
+        if offered_to_some and not data.get("is_free") and not subscribers:
             self.add_error(
                 "whole_network",
                 "Choisissez les communes ou les bibliothèques abonnées, ou proposez la "

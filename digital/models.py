@@ -134,6 +134,16 @@ class Resource(models.Model):
         "network.Library", verbose_name="bibliothèques abonnées", blank=True, related_name="+"
     )
     published = models.BooleanField("publiée", default=True)
+    proposed_by = models.ForeignKey(
+        "network.Library",
+        verbose_name="proposée par la bibliothèque",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="proposed_resources",
+        help_text="Vide : une ressource du réseau. Une bibliothèque propose ses ressources "
+        "libres (webzine, podcasts) ; la coordination du réseau les publie.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

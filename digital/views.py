@@ -45,7 +45,7 @@ def resource_list(request):
 
 
 def resource(request, slug):
-    item = get_object_or_404(_published().select_related("logo"), slug=slug)
+    item = get_object_or_404(_published().select_related("logo", "proposed_by"), slug=slug)
     decision = access.decide(access.visitor_of(request), access.terms_of(item))
     response = render(request, "digital/resource.html", {"resource": item, "decision": decision})
     return _allow_handover(response, [item] if decision.allowed else [])

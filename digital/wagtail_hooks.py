@@ -2,17 +2,17 @@ from django import forms
 from django.contrib import messages
 from django.urls import reverse
 from wagtail import hooks
-from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList, Panel
 from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.views import generic
 
-import digital.permissions  # noqa: F401  (registers the permission policies)
 from accounts.viewsets import LibraryScopedViewSet, NetworkAdminMenuItem, ScopedEditView
 from digital import oidc
 from digital.chooser import resource_chooser_viewset
 from digital.forms import LibraryNetworkForm, ResourceForm
 from digital.models import AccessMethod, LibraryNetwork, Resource
+from digital.permissions import resource_policy
 
 
 class OidcClientPanel(Panel):
@@ -33,12 +33,18 @@ class OidcClientPanel(Panel):
             return context
 
 
-class OidcClientSaveMixin:
+class ResourceSaveMixin:
     """Saving an OpenID Connect resource makes or updates its client; a new secret is
-    shown once, in the confirmation message (only its hash is kept)."""
+    shown once, in the confirmation message (only its hash is kept). A library's
+    proposal is told it awaits the network's publication."""
 
     def save_instance(self):
         instance = super().save_instance()
+        if not self.request.user.is_network_admin:
+            messages.info(
+                self.request,
+                "Votre proposition sera publiée après validation par la coordination du réseau.",
+            )
         if instance.access_method == AccessMethod.OIDC:
             secret = oidc.ensure_client(instance)
             if secret:
@@ -51,12 +57,18 @@ class OidcClientSaveMixin:
         return instance
 
 
-class ResourceCreateView(OidcClientSaveMixin, generic.CreateView):
+class ResourceCreateView(ResourceSaveMixin, generic.CreateView):
     pass
 
 
-class ResourceEditView(OidcClientSaveMixin, ScopedEditView):
+class ResourceEditView(ResourceSaveMixin, ScopedEditView):
     pass
+
+
+# Fields only network administrators see: they alone hold Django's model permissions
+# (accounts.User.save makes them superusers); a library's staff propose free resources
+# by a plain link, published by the network (digital.permissions).
+NETWORK = "digital.change_librarynetwork"
 
 
 class ResourceViewSet(LibraryScopedViewSet):
@@ -67,10 +79,10 @@ class ResourceViewSet(LibraryScopedViewSet):
     menu_label = "Ressources numériques"
     add_to_admin_menu = False
     list_display = [
-        "name", "kind", "vendor", "access_method",
+        "name", "kind", "vendor", "access_method", "proposed_by",
         BooleanColumn("is_free", label="Libre"), BooleanColumn("published", label="Publiée"),
     ]  # fmt: skip
-    list_filter = ["kind", "access_method", "is_free", "published"]
+    list_filter = ["kind", "access_method", "is_free", "published", "proposed_by"]
     search_fields = ["name", "vendor"]
     list_export = ["name", "slug", "kind", "vendor", "access_method", "url", "is_free", "published"]
     edit_handler = ObjectList(
@@ -90,24 +102,30 @@ class ResourceViewSet(LibraryScopedViewSet):
                 ],
                 heading="Public",
             ),
+            FieldPanel("url"),
             MultiFieldPanel(
                 [
-                    FieldPanel("is_free"), FieldPanel("access_method"), FieldPanel("url"),
-                    FieldPanel("signing_key"), FieldPanel("vendor_urls"),
-                    FieldPanel("shared_attributes"), OidcClientPanel(),
-                    FieldPanel("simultaneous_limit"), FieldPanel("on_site_only"),
+                    FieldPanel("is_free", permission=NETWORK),
+                    FieldPanel("access_method", permission=NETWORK),
+                    FieldPanel("signing_key", permission=NETWORK),
+                    FieldPanel("vendor_urls", permission=NETWORK),
+                    FieldPanel("shared_attributes", permission=NETWORK), OidcClientPanel(),
+                    FieldPanel("simultaneous_limit", permission=NETWORK),
+                    FieldPanel("on_site_only", permission=NETWORK),
                 ],
                 heading="Accès",
             ),
             MultiFieldPanel(
                 [
-                    FieldPanel("whole_network"),
-                    FieldPanel("communes", widget=forms.CheckboxSelectMultiple),
-                    FieldPanel("libraries", widget=forms.CheckboxSelectMultiple),
+                    FieldPanel("whole_network", permission=NETWORK),
+                    FieldPanel("communes", widget=forms.CheckboxSelectMultiple,
+                               permission=NETWORK),
+                    FieldPanel("libraries", widget=forms.CheckboxSelectMultiple,
+                               permission=NETWORK),
                 ],
                 heading="Qui la propose",
             ),
-            FieldPanel("published"),
+            FieldPanel("published", permission=NETWORK),
         ],
         base_form_class=ResourceForm,
     )  # fmt: skip
@@ -130,6 +148,13 @@ resource_viewset = ResourceViewSet("ressources-numeriques")
 network_viewset = LibraryNetworkViewSet("reseaux-bibliotheques")
 
 
+class ResourceMenuItem(MenuItem):
+    """Network administrators manage resources; a library's staff propose theirs."""
+
+    def is_shown(self, request):
+        return resource_policy.user_has_permission(request.user, "add")
+
+
 @hooks.register("register_admin_viewset")
 def register_digital_viewsets():
     return [resource_viewset, network_viewset, resource_chooser_viewset]
@@ -138,7 +163,7 @@ def register_digital_viewsets():
 @hooks.register("register_admin_menu_item")
 def register_digital_menu():
     items = [
-        NetworkAdminMenuItem(
+        ResourceMenuItem(
             "Ressources", reverse(resource_viewset.get_url_name("index")), icon_name="globe",
             order=100,
         ),

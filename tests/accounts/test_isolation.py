@@ -71,6 +71,19 @@ SPECIMENS = {
     Occurrence: lambda cast, side: Occurrence.objects.get(
         event__title=f"Heure du conte {side.upper()}"
     ),
+    # A library's proposal of a free resource (network resources have no library).
+    Resource: lambda cast, side: Resource.objects.get_or_create(
+        slug=f"webzine-{side}",
+        defaults={
+            "name": f"Webzine {side.upper()}",
+            "kind": "ressources_libres",
+            "summary": "Le webzine de la bibliothèque.",
+            "url": f"https://webzine-{side}.example.org/",
+            "is_free": True,
+            "published": False,
+            "proposed_by": getattr(cast, f"library_{side}"),
+        },
+    )[0],
 }
 
 # What a library's own staff may open on their own library's specimen (200); every other
@@ -97,6 +110,8 @@ OWN_LIBRARY_ACCESS = {
     # Dates come from their event's schedule: changed one by one, never deleted by hand.
     (Role.LIBRARY_ADMIN, Occurrence): {"edit", "inspect", "history", "usage"},
     (Role.LIBRARY_EDITOR, Occurrence): {"edit", "inspect", "history", "usage"},
+    (Role.LIBRARY_ADMIN, Resource): set(OBJECT_VIEWS),
+    (Role.LIBRARY_EDITOR, Resource): set(OBJECT_VIEWS),
 }
 
 
@@ -152,15 +167,6 @@ NETWORK_ONLY_SPECIMENS = {
     )[0],
     NetworkOperation: lambda cast: NetworkOperation.objects.get_or_create(
         slug="nuit-de-la-lecture", defaults={"name": "Nuit de la lecture"}
-    )[0],
-    Resource: lambda cast: Resource.objects.get_or_create(
-        slug="europresse",
-        defaults={
-            "name": "Europresse",
-            "kind": "presse",
-            "summary": "La presse en ligne.",
-            "url": "https://nouveau.europresse.com/",
-        },
     )[0],
     LibraryNetwork: lambda cast: LibraryNetwork.objects.get_or_create(
         library=cast.library_a, cidr="192.0.2.0/24"

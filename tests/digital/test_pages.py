@@ -171,3 +171,22 @@ def test_the_usage_row_refuses_a_patron_access_without_pseudonym(resources):
         UsageEvent.objects.create(
             resource=resources["press"], at=timezone.now(), card_kind="bibliotheque"
         )
+
+
+def test_catalogue_search_shows_the_digital_resources_that_match(client, resources):
+    page = client.get(reverse("catalogue:search"), {"q": "presse française"}).content.decode()
+    assert "Dans la bibliothèque numérique" in page
+    assert 'href="/ressources-numeriques/europresse/">Europresse</a>' in page
+    # Accents and plurals as the catalogue analyses them; all words must match.
+    assert (
+        "Gallica"
+        in client.get(
+            reverse("catalogue:search"), {"q": "bibliotheques numeriques"}
+        ).content.decode()
+    )
+    none = client.get(reverse("catalogue:search"), {"q": "presse gallica"}).content.decode()
+    assert "Dans la bibliothèque numérique" not in none
+    resources["press"].published = False
+    resources["press"].save()
+    hidden = client.get(reverse("catalogue:search"), {"q": "presse"}).content.decode()
+    assert "Europresse" not in hidden
