@@ -4,6 +4,7 @@ Every value that changes between a developer's machine and production comes from
 environment variable read through the small helpers below; nothing else is configurable.
 """
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -383,10 +384,9 @@ def _oidc_private_key() -> str:
             )
         )
         draft.chmod(0o600)
-        try:  # processes starting together keep the first key made, whichever it is
+        # Processes starting together keep the first key made, whichever it is.
+        with contextlib.suppress(FileExistsError):
             os.link(draft, path)
-        except FileExistsError:
-            pass
         draft.unlink()
     return path.read_text() if path.exists() else ""
 

@@ -13,7 +13,6 @@ as they can. It prints one JSON line: what each attempt got.
 
 import argparse
 import json
-import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -28,9 +27,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connections  # noqa: E402
-
-_barrier = None
+from tests.processes import pool, start_together  # noqa: E402
 
 
 def setup(capacity: int) -> int:
@@ -64,24 +61,11 @@ def setup(capacity: int) -> int:
     return event.occurrences.get().pk
 
 
-def _init(barrier) -> None:
-    global _barrier
-    _barrier = barrier
-
-
-def _start_together() -> None:
-    """The first call of each worker waits for all the others: the first wave is one burst."""
-    global _barrier
-    if _barrier is not None:
-        barrier, _barrier = _barrier, None
-        barrier.wait(timeout=120)
-
-
 def _attempt(args) -> str:
     occurrence_id, n = args
     from agenda import services
 
-    _start_together()
+    start_together()
     try:
         registration = services.register_for_occurrence(
             occurrence_id, name=f"Personne {n}", email=f"personne{n}@example.org"
@@ -95,22 +79,15 @@ def _cancel(registration_id: int) -> str:
     from agenda import services
     from agenda.models import Registration
 
-    _start_together()
+    start_together()
     services.cancel_registration(Registration.objects.get(pk=registration_id))
     return "cancelled"
 
 
-def _pool(processes: int):
-    connections.close_all()  # every worker opens its own connection
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(processes)
-    return context.Pool(processes, initializer=_init, initargs=(barrier,))
-
-
 def run(occurrence_id: int, processes: int, attempts: int) -> dict:
-    with _pool(processes) as pool:
+    with pool(processes) as workers:
         # Each worker takes attempts in chunks of one; the first wave starts together.
-        outcomes = pool.map(_attempt, [(occurrence_id, n) for n in range(attempts)], chunksize=1)
+        outcomes = workers.map(_attempt, [(occurrence_id, n) for n in range(attempts)], chunksize=1)
     return dict(Counter(outcomes))
 
 
@@ -122,8 +99,8 @@ def cancel(occurrence_id: int, count: int, processes: int) -> dict:
         .order_by("?")
         .values_list("pk", flat=True)[:count]
     )
-    with _pool(processes) as pool:
-        outcomes = pool.map(_cancel, confirmed, chunksize=1)
+    with pool(processes) as workers:
+        outcomes = workers.map(_cancel, confirmed, chunksize=1)
     return dict(Counter(outcomes))
 
 

@@ -37,13 +37,18 @@ def race_database():
         yield url, env
 
 
-def race(env, *args) -> dict:
+def run_script(env, script: str, *args) -> dict:
+    """Run a concurrency script (``tests/.../*race.py``); its last line of JSON."""
     done = subprocess.run(
-        [sys.executable, RACE, *args],
+        [sys.executable, script, *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def race(env, *args) -> dict:
+    return run_script(env, RACE, *args)
 
 
 def counts(url: str, occurrence: int) -> dict:

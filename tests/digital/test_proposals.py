@@ -14,9 +14,9 @@ from digital.wagtail_hooks import resource_viewset
 
 PROPOSAL = {
     "name": "Le webzine de Bron", "slug": "webzine-bron", "vendor": "Bibliothèques de Bron",
-    "kind": "ressources_libres", "summary": "Critiques, rencontres et podcasts des bibliothécaires.",
-    "guide": '{"blocks": [], "entityMap": {}}', "logo_alt": "", "audience": "tout_public", "age_min": "",
-    "languages": "français", "devices": "", "url": "https://webzine.bron.example/",
+    "kind": "ressources_libres", "summary": "Critiques, rencontres et podcasts.",
+    "guide": '{"blocks": [], "entityMap": {}}', "logo_alt": "", "audience": "tout_public",
+    "age_min": "", "languages": "français", "devices": "", "url": "https://webzine.bron.example/",
     # What a proposal may not choose; ignored if sent.
     "published": "on", "access_method": "lien_signe", "signing_key": "x", "is_free": "",
     "whole_network": "",
