@@ -31,10 +31,13 @@ def access_button(page: Page, name: str):
     return page.get_by_role("button", name=f"Accéder à {name}")
 
 
-def test_patron_opens_press_and_course_through_single_sign_on(page: Page, sso_vendor):
+def test_patron_opens_press_and_course_through_single_sign_on(
+    page: Page, sso_vendor, screenshot_dir
+):
     log_in(page, BRON_CARD, BRON_PIN)
     page.goto("/ressources-numeriques/")
     assert_accessible(page, "resources, logged in")
+    page.screenshot(path=screenshot_dir / "ressources-connecte-1280.png", full_page=True)
 
     access_button(page, PRESS).click()  # click 1 from the list; the vendor asks the portal
     expect(page).to_have_url(re.compile(rf"^{sso_vendor}/kiosque/\?ticket=ST-"))
@@ -44,6 +47,7 @@ def test_patron_opens_press_and_course_through_single_sign_on(page: Page, sso_ve
     press_pseudonym = identified.inner_text()
     expect(page.locator("dl")).to_contain_text("age_band")  # the one attribute it shares
     expect(page.locator("body")).not_to_contain_text("Camille")
+    page.screenshot(path=screenshot_dir / "fournisseur-cas-1280.png")
 
     page.goto("/ressources-numeriques/")
     access_button(page, COURSE).click()
