@@ -8,7 +8,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=1
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search bench-login bench-agenda clean
+.PHONY: install run serve test test-unit test-e2e test-fuzz lint format bench bench-data bench-search bench-login bench-agenda bench-usage clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench-login: install
 # bare view (bench/agenda.py; a throw-away PostgreSQL database, about 6 minutes).
 bench-agenda: install
 	$(BIN)/python bench/agenda.py $(BENCH_ARGS)
+
+# The digital library's usage dashboard over 1,000,000 usage events (aggregation job and
+# read, target 2 s) and the access redirect against a bare view (bench/usage.py; a
+# throw-away PostgreSQL database, a few minutes).
+bench-usage: install
+	$(BIN)/python bench/usage.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts .pytest_cache

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from django import forms
 
-CAPABILITIES = frozenset({"harvest", "availability", "authenticate", "account", "hold", "events"})
+CAPABILITIES = frozenset(
+    {"harvest", "availability", "authenticate", "account", "hold", "events", "usage_reports"}
+)
 
 # Formats of the raw records a harvest returns, and that the catalogue knows how to read.
 ISO2709 = "iso2709"

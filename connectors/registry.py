@@ -41,6 +41,7 @@ DRIVER_MODULES = (
     "connectors.patron_file.driver",
     "connectors.sip2.driver",
     "connectors.sru.driver",
+    "connectors.sushi.driver",
 )
 
 

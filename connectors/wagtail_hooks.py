@@ -26,6 +26,8 @@ def _harvest_link_text(connector: Connector) -> str:
         return "Importer la liste des lecteurs"
     if connector.driver == "ical":
         return "Importer l'agenda, voir les imports"
+    if connector.driver == "sushi":
+        return "Voir les moissons SUSHI"
     try:
         harvests = connector.driver_class.supports("harvest")
     except KeyError:  # a driver that no longer exists
@@ -34,6 +36,8 @@ def _harvest_link_text(connector: Connector) -> str:
 
 
 def _harvest_link(connector: Connector) -> str:
+    if connector.driver == "sushi":  # its months and runs are on the statistics' pages
+        return reverse("stats_sushi_sources")
     name = {"patron_file": "connectors_patron_file", "ical": "agenda_calendar_import"}.get(
         connector.driver, "connectors_harvest"
     )
@@ -53,6 +57,8 @@ def what_it_does(driver) -> str:
         parts.append("prêts et réservations dans « mon compte »")
     if driver.supports("events"):
         parts.append("animations de la bibliothèque dans l'agenda")
+    if driver.supports("usage_reports"):
+        parts.append("statistiques d'usage COUNTER d'un fournisseur de ressources numériques")
     return ", ".join(parts)
 
 

@@ -22,6 +22,7 @@ from agenda.services import sync_occurrences
 from connectors.models import Connector, HarvestRun, SiteCode, SourceRecord
 from digital.models import LibraryNetwork, Resource
 from network.models import Commune, Library, OpeningException, Site
+from stats.models import ActiveMembers
 from tests.factories import EventFactory, OpeningExceptionFactory, UserFactory
 
 OBJECT_VIEWS = ("edit", "delete", "inspect", "history", "usage")
@@ -71,6 +72,9 @@ SPECIMENS = {
     Occurrence: lambda cast, side: Occurrence.objects.get(
         event__title=f"Heure du conte {side.upper()}"
     ),
+    ActiveMembers: lambda cast, side: ActiveMembers.objects.get_or_create(
+        library=getattr(cast, f"library_{side}"), year=2025, defaults={"count": 1200}
+    )[0],
     # A library's proposal of a free resource (network resources have no library).
     Resource: lambda cast, side: Resource.objects.get_or_create(
         slug=f"webzine-{side}",
@@ -110,6 +114,9 @@ OWN_LIBRARY_ACCESS = {
     # Dates come from their event's schedule: changed one by one, never deleted by hand.
     (Role.LIBRARY_ADMIN, Occurrence): {"edit", "inspect", "history", "usage"},
     (Role.LIBRARY_EDITOR, Occurrence): {"edit", "inspect", "history", "usage"},
+    # Active members: entered by a library's administrators, not its editors.
+    (Role.LIBRARY_ADMIN, ActiveMembers): set(OBJECT_VIEWS),
+    (Role.LIBRARY_EDITOR, ActiveMembers): set(),
     (Role.LIBRARY_ADMIN, Resource): set(OBJECT_VIEWS),
     (Role.LIBRARY_EDITOR, Resource): set(OBJECT_VIEWS),
 }
@@ -196,6 +203,7 @@ def test_every_scoped_screen_is_covered():
         SchoolHoliday,
         Resource,
         LibraryNetwork,
+        ActiveMembers,
     }
     for viewset in library_owned_viewsets():
         name = viewset.model.__name__
@@ -289,6 +297,8 @@ def label(obj) -> str:
         return obj.name
     if isinstance(obj, LibraryNetwork):
         return obj.cidr
+    if isinstance(obj, ActiveMembers):
+        return obj.library.name
     return str(obj)
 
 

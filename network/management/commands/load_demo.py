@@ -12,6 +12,8 @@ from digital.demo import load_demo_resources
 from editorial.demo import load_demo_editorial
 from network.demo import load_demo_network
 from network.models import Library
+from stats.counter_demo import load_demo_counter
+from stats.demo import load_demo_usage
 
 DEMO_ACCOUNTS = [
     ("coordination@metrobib.example", "Camille", "Coordination", Role.NETWORK_ADMIN, None),
@@ -62,6 +64,12 @@ class Command(BaseCommand):
         for warning in agenda["warnings"]:
             self.stdout.write(f"warning: {warning}")
         self.stdout.write(f"digital: resources={load_demo_resources()}")
+        usage = load_demo_usage(today)
+        self.stdout.write(
+            f"stats: usage events={usage['events']} active members entered={usage['members']} "
+            f"figures={usage['figures']}"
+        )
+        self.stdout.write(f"stats: COUNTER demo reports={load_demo_counter()}")
         editorial = load_demo_editorial()
         self.stdout.write(f"editorial: news and selections created={editorial['pages_created']}")
         if no_accounts:
