@@ -1,6 +1,6 @@
 """Demo vendors' statistics for `make run`: two real COUNTER 5.1 sample reports of the Code
 of Practice (``demo/counter/``, see ``demo/SOURCES.md``) imported for two demo resources,
-so that Statistiques des fournisseurs › Rapports COUNTER shows imported reports. Their
+so that Statistiques › Rapports COUNTER des fournisseurs shows imported reports. Their
 figures are the CoP's sample figures (year 2022), not the vendors'. Idempotent: a demo
 report already imported is not imported again."""
 

@@ -68,13 +68,20 @@ def register_stats_menu():
             "Importer des inscrits actifs", reverse("stats_import_active_members"),
             icon_name="upload", order=300,
         ),
+        NetworkAdminMenuItem(
+            "Rapports COUNTER des fournisseurs", reverse("stats_counter_reports"),
+            icon_name="doc-full", order=400,
+        ),
+        NetworkAdminMenuItem(
+            "Moissons SUSHI", reverse("stats_sushi_sources"), icon_name="download", order=500
+        ),
     ]  # fmt: skip
     return SubmenuMenuItem("Statistiques", Menu(items=items), icon_name="table", order=280)
 
 
 # ---------------------------------------------------------------- COUNTER / SUSHI
-# Vendors' statistics (stats.counter_views): network administrators only. Its own menu,
-# so that this section stays apart from the usage dashboard's.
+# Vendors' statistics (stats.counter_views): network administrators only; their entries
+# are in the Statistiques menu above.
 
 
 @hooks.register("register_admin_urls")
@@ -91,23 +98,3 @@ def register_counter_urls():
         path("statistiques/sushi/", counter_views.sushi_sources, name="stats_sushi_sources"),
         path("statistiques/sushi/<int:pk>/", counter_views.sushi_source, name="stats_sushi_source"),
     ]
-
-
-@hooks.register("register_admin_menu_item")
-def register_counter_menu():
-    items = [
-        NetworkAdminMenuItem(
-            "Rapports COUNTER", reverse("stats_counter_reports"), icon_name="doc-full", order=100
-        ),
-        NetworkAdminMenuItem(
-            "Moissons SUSHI", reverse("stats_sushi_sources"), icon_name="download", order=200
-        ),
-    ]
-
-    class NetworkSubmenu(SubmenuMenuItem):
-        def is_shown(self, request):
-            return request.user.is_network_admin
-
-    return NetworkSubmenu(
-        "Statistiques des fournisseurs", Menu(items=items), icon_name="table", order=285
-    )

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_network_admin_reads_the_usage_dashboard_with_the_keyboard(
-    page: Page, browsing, live_url, staff_credentials
+    page: Page, browsing, live_url, staff_credentials, screenshot_dir
 ):
     sign_in_to_back_office(page, *staff_credentials)
     page.get_by_role("button", name="Statistiques", exact=True).click()
@@ -31,6 +31,7 @@ def test_network_admin_reads_the_usage_dashboard_with_the_keyboard(
         page.get_by_text(re.compile(r"part des inscrits actifs .* \d+,\d\u00a0%"))
     ).to_be_visible()
     assert_accessible(page, "dashboard of this year")
+    page.screenshot(path=screenshot_dir / "tableau-usages-1280.png", full_page=True)
 
     last_year = this_year - 1
     year = page.get_by_label("Année")
