@@ -2,9 +2,10 @@
 to (names, vendors and public addresses as the services publish them); which communes
 subscribe is invented for the demo. Idempotent: resources are found by slug.
 
-Two more are demo vendors served by ``manage.py sso_demo_vendor`` (``make run`` starts it
+Three more are demo vendors served by ``manage.py sso_demo_vendor`` (``make run`` starts it
 at SSO_DEMO_VENDOR_URL), so single sign-on can be tried end to end: one through CAS, one
-through OpenID Connect with a client whose identifier and secret are fixed here."""
+through OpenID Connect with a client whose identifier and secret are fixed here, one by a
+signed link with a fixed key."""
 
 from django.conf import settings
 
@@ -14,6 +15,7 @@ from network.models import Commune, Library
 
 DEMO_OIDC_CLIENT_ID = "demo-cours-en-ligne"
 DEMO_OIDC_CLIENT_SECRET = "demo-secret-not-for-production"  # noqa: S105 (demo data)
+DEMO_SIGNING_KEY = "demo-signed-link-key-not-for-production"
 
 
 # Free resources a library proposed (digital.permissions): the Bibliothèque municipale de
@@ -50,6 +52,13 @@ def sso_demo_resources() -> list[dict]:
          "url": f"{vendor}/apprendre/", "access_method": AccessMethod.OIDC,
          "vendor_urls": f"{vendor}/apprendre/callback", "communes": ["69266", "69029"],
          "whole_network": False},
+        {"slug": "jeux-demonstration", "name": "Jeux et quiz (démonstration lien signé)",
+         "vendor": "Fournisseur de démonstration", "kind": "jeunesse", "audience": "jeunesse",
+         "age_min": 6,
+         "summary": "Des jeux de démonstration, ouverts par un lien signé que le fournisseur "
+         "vérifie avec une clé partagée.",
+         "url": f"{vendor}/jeux/", "access_method": AccessMethod.SIGNED_LINK,
+         "signing_key": DEMO_SIGNING_KEY},
     ]  # fmt: skip
 
 

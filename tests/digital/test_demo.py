@@ -13,7 +13,7 @@ def test_demo_resources_load_twice_the_same(cast):
         name="Bibliothèque municipale de Lyon", slug="lyon",
         communes=[CommuneFactory(insee_code="69123", name="Lyon")],
     )  # fmt: skip
-    expected = len(demo.RESOURCES) + 2 + len(demo.LIBRARY_PROPOSALS)
+    expected = len(demo.RESOURCES) + 3 + len(demo.LIBRARY_PROPOSALS)
     assert demo.load_demo_resources() == expected
     assert demo.load_demo_resources() == expected
     assert Resource.objects.count() == expected

@@ -1,10 +1,15 @@
 """Single sign-on with independent clients over HTTP against a live server: python-cas
 (the client django-cas-ng uses) validates our CAS tickets in its three protocol
 versions; Authlib completes the OpenID Connect code flow with PKCE and joserfc checks the ID
-token's signature against our published keys. The patron's browser is a ``requests``
+token's signature against our published keys; the demo vendor checks signed links with its
+own code. The patron's browser is a ``requests``
 session carrying the portal's session cookie."""
 
 import html
+import re
+import threading
+import time
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,7 +22,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from digital import methods
-from digital.models import UsageEvent
+from digital.management.commands.sso_demo_vendor import vendor_handler
+from digital.models import Resource, UsageEvent
 from tests.digital.conftest import VENDOR
 
 pytestmark = [
@@ -210,3 +216,44 @@ def test_a_stolen_code_is_useless_without_the_verifier(
         timeout=10,
     )  # fmt: skip
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+@pytest.fixture
+def games_vendor(cast):
+    """The demo vendor's signed-link service on a free port, checking tokens with its own
+    code, and its resource in the portal, shared key "clé-de-test"."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.RequestHandlerClass = vendor_handler(base, "", "", "", "clé-de-test")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    resource = Resource.objects.create(
+        name="Jeux", slug="jeux", kind="jeunesse", summary="Des jeux.", url=f"{base}/jeux/",
+        access_method="lien_signe", signing_key="clé-de-test",
+    )  # fmt: skip
+    yield resource
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_signed_link_opens_the_vendor_and_a_tampered_or_expired_one_does_not(
+    client, live_server, cast, bron_patron, games_vendor
+):
+    browser = browser_of(client, cast.patron)
+    page = browser.get(f"{live_server.url}{games_vendor.get_absolute_url()}", timeout=10)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    opened = browser.post(
+        f"{live_server.url}/ressources-numeriques/jeux/acceder/",
+        data={"csrfmiddlewaretoken": csrf}, timeout=10,
+    )  # fmt: skip
+    assert opened.history[0].status_code == 303
+    assert opened.status_code == 200 and "Vous êtes identifié" in opened.text
+    assert methods.vendor_pseudonym(games_vendor, cast.patron.pk) in opened.text
+
+    token = parse_qs(urlsplit(opened.url).query)[methods.LINK_PARAMETER][0]
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    refused = browser.get(games_vendor.url, params={"mb_token": tampered}, timeout=10)
+    assert refused.status_code == 403 and "signature invalide" in refused.text
+    old = methods.destination(games_vendor, user=cast.patron, now=time.time() - 301)
+    expired = browser.get(old, timeout=10)
+    assert expired.status_code == 403 and "lien expiré" in expired.text

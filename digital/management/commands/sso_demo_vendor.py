@@ -1,21 +1,28 @@
 """A vendor's side of single sign-on, on 127.0.0.1, for `make run` and the browser tests.
 
-Two demo services (``digital.demo``) send patrons here: ``/kiosque/`` is a CAS client
+Three demo services (``digital.demo``) send patrons here: ``/kiosque/`` is a CAS client
 (python-cas, the library django-cas-ng uses) validating the portal's tickets with
 ``/cas/p3/serviceValidate``; ``/apprendre/`` is an OpenID Connect relying party (Authlib)
-doing the code flow with PKCE against ``/oidc/``. Each shows the patron as the vendor
+doing the code flow with PKCE against ``/oidc/``; ``/jeux/`` checks the portal's signed
+link as a vendor would, with its own code and the shared key (``mb_token``: base64url
+JSON, a dot, the hex HMAC-SHA256 of the base64 text). Each shows the patron as the vendor
 sees them: a pseudonym, and the attributes the resource shares. Development only: it
 needs the dev dependencies (python-cas, Authlib) and keeps its state in memory.
 """
 
+import base64
+import hashlib
+import hmac
 import html
+import json
 import secrets
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.management.base import BaseCommand
 
-from digital.demo import DEMO_OIDC_CLIENT_ID, DEMO_OIDC_CLIENT_SECRET
+from digital.demo import DEMO_OIDC_CLIENT_ID, DEMO_OIDC_CLIENT_SECRET, DEMO_SIGNING_KEY
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
@@ -23,7 +30,21 @@ PAGE = """<!DOCTYPE html>
 <body><main><h1>{title}</h1>{body}</main></body></html>"""
 
 
-def vendor_handler(base_url: str, portal: str, client_id: str, client_secret: str):
+def signed_link_subject(token: str, key: str, now: float) -> tuple[str | None, str]:
+    """The vendor's side of a signed link: (the pseudonym, "") or (None, why not)."""
+    text, _, signature = token.partition(".")
+    expected = hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(expected, signature):
+        return None, "signature invalide"
+    payload = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    if payload.get("exp", 0) < now:
+        return None, "lien expiré"
+    return payload.get("sub") or None, ""
+
+
+def vendor_handler(
+    base_url: str, portal: str, client_id: str, client_secret: str, signing_key: str
+):
     from authlib.integrations.requests_client import OAuth2Session
     from cas import CASClient
 
@@ -48,6 +69,8 @@ def vendor_handler(base_url: str, portal: str, client_id: str, client_secret: st
                 return self.start_oidc()
             if url.path == "/apprendre/callback":
                 return self.finish_oidc(query)
+            if url.path == "/jeux/":
+                return self.signed(query)
             return self.page("Page introuvable", "<p>Rien ici.</p>", status=404)
 
         def kiosque(self, query):
@@ -77,6 +100,14 @@ def vendor_handler(base_url: str, portal: str, client_id: str, client_secret: st
             claims = session.get(f"{portal}/oidc/userinfo/").json()
             user = claims.pop("sub")
             return self.identified("Cours en ligne (démonstration OpenID Connect)", user, claims)
+
+        def signed(self, query):
+            title = "Jeux et quiz (démonstration lien signé)"
+            token = query.get("mb_token", "")
+            user, why = signed_link_subject(token, signing_key, time.time())
+            if user is None:
+                return self.page(title, f"<p>Accès refusé : {why or 'aucun jeton'}.</p>", 403)
+            return self.identified(title, user, {})
 
         def identified(self, title, user, attributes):
             rows = "".join(
@@ -117,12 +148,17 @@ class Command(BaseCommand):
         parser.add_argument("--portal", default="http://127.0.0.1:8000")
         parser.add_argument("--client-id", default=DEMO_OIDC_CLIENT_ID)
         parser.add_argument("--client-secret", default=DEMO_OIDC_CLIENT_SECRET)
+        parser.add_argument("--signing-key", default=DEMO_SIGNING_KEY)
 
-    def handle(self, *args, port, portal, client_id, client_secret, **options):
+    def handle(self, *args, port, portal, client_id, client_secret, signing_key, **options):
         base_url = f"http://127.0.0.1:{port}"
-        handler = vendor_handler(base_url, portal.rstrip("/"), client_id, client_secret)
+        handler = vendor_handler(
+            base_url, portal.rstrip("/"), client_id, client_secret, signing_key
+        )
         server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.stdout.write(f"Demo vendors on {base_url}/kiosque/ and {base_url}/apprendre/")
+        self.stdout.write(
+            f"Demo vendors on {base_url}/kiosque/, {base_url}/apprendre/ and {base_url}/jeux/"
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:
