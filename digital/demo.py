@@ -54,7 +54,7 @@ def sso_demo_resources() -> list[dict]:
          "whole_network": False},
         {"slug": "jeux-demonstration", "name": "Jeux et quiz (démonstration lien signé)",
          "vendor": "Fournisseur de démonstration", "kind": "jeunesse", "audience": "jeunesse",
-         "age_min": 6,
+         "age_min": 6, "age_max": 12,
          "summary": "Des jeux de démonstration, ouverts par un lien signé que le fournisseur "
          "vérifie avec une clé partagée.",
          "url": f"{vendor}/jeux/", "access_method": AccessMethod.SIGNED_LINK,

@@ -57,6 +57,9 @@ class ResourceForm(WagtailAdminModelForm):
             self.add_error(
                 "signing_key", "Un lien signé a besoin de la clé donnée par le fournisseur."
             )
+        low, high = data.get("age_min"), data.get("age_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("age_max", "L'âge maximum est inférieur à l'âge minimum.")
         if data.get("logo") and not data.get("logo_alt"):
             self.add_error("logo_alt", "Décrivez le logo pour qui ne le voit pas.")
         subscribers = data.get("communes") or data.get("libraries")

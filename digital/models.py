@@ -61,6 +61,7 @@ class Resource(models.Model):
         "public", max_length=20, choices=Audience.choices, default=Audience.EVERYONE
     )
     age_min = models.PositiveSmallIntegerField("à partir de (ans)", null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField("jusqu'à (ans)", null=True, blank=True)
     languages = models.CharField("langues", max_length=200, blank=True, default="français")
     devices = models.CharField(
         "appareils et applications", max_length=300, blank=True,

@@ -97,7 +97,9 @@ class ResourceViewSet(LibraryScopedViewSet):
             ),
             MultiFieldPanel(
                 [
-                    FieldPanel("audience"), FieldPanel("age_min"), FieldPanel("languages"),
+                    FieldPanel("audience"),
+                    FieldRowPanel([FieldPanel("age_min"), FieldPanel("age_max")]),
+                    FieldPanel("languages"),
                     FieldPanel("devices"),
                 ],
                 heading="Public",

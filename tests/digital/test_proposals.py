@@ -92,3 +92,14 @@ def test_library_staff_never_see_the_networks_resources_or_another_librarys(
         assert response.status_code in (403, 404, 302)
     network_resource.refresh_from_db()
     assert network_resource.name == "Europresse" and network_resource.proposed_by is None
+
+
+def test_age_range_is_checked_and_shown(client, cast):
+    client.force_login(cast.editor_a)
+    refused = client.post(url("add"), {**PROPOSAL, "age_min": "12", "age_max": "6"})
+    assert refused.status_code == 200
+    assert "L&#x27;âge maximum est inférieur" in refused.content.decode()
+    client.post(url("add"), {**PROPOSAL, "age_min": "6", "age_max": "12"})
+    resource = Resource.objects.get(slug="webzine-bron")
+    Resource.objects.filter(pk=resource.pk).update(published=True)
+    assert "de 6 à 12 ans" in client.get(resource.get_absolute_url()).content.decode()
