@@ -117,6 +117,19 @@ def decide(visitor: Visitor, terms: ResourceTerms) -> Decision:
     return ALLOWED
 
 
+def with_offer(resources):
+    """``resources`` with what :func:`terms_of` reads prefetched, as ids only (no
+    commune's boundary, no library's text)."""
+    from django.db.models import Prefetch
+
+    from network.models import Commune, Library
+
+    return resources.prefetch_related(
+        Prefetch("communes", queryset=Commune.objects.only("pk")),
+        Prefetch("libraries", queryset=Library.objects.only("pk")),
+    )
+
+
 def terms_of(resource) -> ResourceTerms:
     return ResourceTerms(
         is_free=resource.is_free,
@@ -130,11 +143,13 @@ def terms_of(resource) -> ResourceTerms:
 
 def visitor_of(request, *, today: date | None = None) -> Visitor:
     """Who is in front of the page, from their session and their address."""
+    from django.db.models import Prefetch
     from django.utils import timezone
 
     from accounts.metrocard import full_access
     from accounts.models import Patron, Role
     from accounts.security import client_ip
+    from connectors.models import Connector
 
     today = today or timezone.localdate()
     on_site = library_at(client_ip(request))
@@ -144,7 +159,9 @@ def visitor_of(request, *, today: date | None = None) -> Visitor:
     patron = (
         Patron.objects.filter(user=user)
         .select_related("metropolitan_card")
-        .prefetch_related("cards__connector")
+        .prefetch_related(
+            Prefetch("cards__connector", queryset=Connector.objects.only("pk", "library_id"))
+        )
         .first()
     )
     if patron is None:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from digital.access import with_offer
 from digital.models import AccessMethod, CasTicket, Resource
 
 CAS_NAMESPACE = "http://www.yale.edu/tp/cas"
@@ -74,7 +75,7 @@ def registered_resource(service: str) -> Resource | None:
     if not service:
         return None
     resources = Resource.objects.filter(published=True, access_method=AccessMethod.CAS)
-    for resource in resources.prefetch_related("communes", "libraries"):
+    for resource in with_offer(resources):
         if any(service_matches(service, url) for url in resource.vendor_url_list):
             return resource
     return None

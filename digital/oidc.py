@@ -39,13 +39,10 @@ def resource_of_client(client_id: str) -> Resource | None:
     """The published OpenID Connect resource whose client is ``client_id``."""
     if not client_id:
         return None
-    return (
-        Resource.objects.filter(
-            published=True, access_method=AccessMethod.OIDC, oidc_client__client_id=client_id
-        )
-        .prefetch_related("communes", "libraries")
-        .first()
+    resources = Resource.objects.filter(
+        published=True, access_method=AccessMethod.OIDC, oidc_client__client_id=client_id
     )
+    return access.with_offer(resources).first()
 
 
 @transaction.atomic

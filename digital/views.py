@@ -13,7 +13,7 @@ from digital.usage import record_access
 
 
 def _published():
-    return Resource.objects.filter(published=True).prefetch_related("communes", "libraries")
+    return access.with_offer(Resource.objects.filter(published=True))
 
 
 def _allow_handover(response, resources):
