@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.utils.crypto import salted_hmac
 
-from digital.models import AccessMethod, Resource, SharedAttribute
+from digital.models import AccessMethod, Resource, SharedAttribute, UsageEvent
 
 SIGNED_LINK_SECONDS = 300
 LINK_PARAMETER = "mb_token"
@@ -51,21 +51,17 @@ def vendor_attributes(resource: Resource, user) -> dict[str, str]:
         return attributes
     from accounts.models import Patron
 
-    patron = (
-        Patron.objects.filter(user=user)
-        .select_related("commune", "home_library", "metropolitan_card")
-        .prefetch_related("cards")
-        .first()
-    )
+    patron = Patron.objects.filter(user=user).select_related("commune", "home_library").first()
     known = {"email": user.email or ""}
     if patron is not None:
-        has_library_card = bool(patron.cards.all())
+        with_library_card = patron.cards.exists()
         known |= {
             "age_band": patron.age_band,
             "commune": patron.commune.insee_code if patron.commune else "",
             "library": patron.home_library.name if patron.home_library else "",
-            "card_kind": "bibliotheque" if has_library_card else "metropolitaine",
-        }
+            "card_kind": UsageEvent.CardKind.LIBRARY if with_library_card
+            else UsageEvent.CardKind.METROPOLITAN,
+        }  # fmt: skip
     for name in SharedAttribute.values:
         if name in wanted and known.get(name):
             attributes[name] = known[name]

@@ -24,6 +24,7 @@ from oauth2_provider.views import AuthorizationView
 from digital import access, methods
 from digital.models import AccessMethod, Resource
 from digital.usage import record_access
+from digital.views import refused
 
 # Claim names of the attributes a resource may share, and the scope each needs.
 CLAIMS = {
@@ -116,8 +117,7 @@ class VendorAuthorizationView(AuthorizationView):
         visitor = access.visitor_of(request)
         decision = access.decide(visitor, access.terms_of(resource))
         if not decision:
-            context = {"resource": resource, "decision": decision}
-            return render(request, "digital/resource.html", context, status=403)
+            return refused(request, resource, decision)
         response = super().get(request, *args, **kwargs)
         location = response.get("Location", "")
         if location and "code" in parse_qs(urlsplit(location).query):

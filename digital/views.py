@@ -25,6 +25,13 @@ def _allow_handover(response, resources):
     return response
 
 
+def refused(request, resource, decision):
+    """The resource's page saying why not (403): the "Accéder" button, CAS and OpenID
+    Connect refuse alike."""
+    context = {"resource": resource, "decision": decision}
+    return render(request, "digital/resource.html", context, status=403)
+
+
 def resource_list(request):
     form = ResourceFilterForm(request.GET or None)
     wanted = form.cleaned()
@@ -58,8 +65,7 @@ def open_resource(request, slug):
     visitor = access.visitor_of(request)
     decision = access.decide(visitor, access.terms_of(item))
     if not decision:
-        context = {"resource": item, "decision": decision}
-        return render(request, "digital/resource.html", context, status=403)
+        return refused(request, item, decision)
     target = methods.destination(item, user=request.user)
     if not methods.hands_over_identity(item):
         record_access(item, visitor, user=request.user)
@@ -88,9 +94,9 @@ def cas_login(request):
     resource = cas.registered_resource(service)
     if resource is None:
         return _refused_service(request)
-    user = request.user
+    fresh = request.user.is_authenticated and cas.freshly_logged_in(request.user)
     renew = request.GET.get("renew") in TRUE
-    if renew and user.is_authenticated and not cas.freshly_logged_in(user):
+    if renew and request.user.is_authenticated and not fresh:
         logout(request)  # renew: the patron presents their card and PIN again
     if not request.user.is_authenticated:
         if request.GET.get("gateway") in TRUE and not renew:
@@ -99,11 +105,8 @@ def cas_login(request):
     visitor = access.visitor_of(request)
     decision = access.decide(visitor, access.terms_of(resource))
     if not decision:
-        context = {"resource": resource, "decision": decision}
-        return render(request, "digital/resource.html", context, status=403)
-    ticket = cas.issue_ticket(
-        resource, request.user, service, from_new_login=cas.freshly_logged_in(request.user)
-    )
+        return refused(request, resource, decision)
+    ticket = cas.issue_ticket(resource, request.user, service, from_new_login=fresh)
     record_access(resource, visitor, user=request.user)
     return HttpResponseRedirect(methods.with_parameter(service, "ticket", ticket.ticket))
 
@@ -126,10 +129,12 @@ def cas_service_validate(request, *, with_attributes: bool):
     except cas.CasError as error:
         body = cas.failure_xml(error)
     else:
-        shared = methods.vendor_attributes(record.resource, record.user)
-        user = shared.pop("id")
-        attributes = {**cas.protocol_attributes(record), **shared} if with_attributes else None
-        body = cas.success_xml(user, attributes)
+        if with_attributes:
+            shared = methods.vendor_attributes(record.resource, record.user)
+            user = shared.pop("id")
+            body = cas.success_xml(user, {**cas.protocol_attributes(record), **shared})
+        else:  # CAS 2.0: the user only
+            body = cas.success_xml(methods.vendor_pseudonym(record.resource, record.user.pk))
     return HttpResponse(body, content_type="application/xml; charset=utf-8")
 
 
