@@ -1,8 +1,6 @@
 """The back-office page of one date's registrations: the list, registering someone at the
 desk or by phone, cancelling, marking who came, and the CSV export."""
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +17,7 @@ from agenda.permissions import occurrence_policy, registration_policy
 from connectors.ical.driver import MAX_FEED_BYTES
 from connectors.models import RunStatus
 from connectors.permissions import connector_policy
+from metrobib.spreadsheets import csv_download
 
 CSV_COLUMNS = [
     "Nom",
@@ -118,10 +117,7 @@ def _register(request, occurrence, form) -> bool:
 def _csv(occurrence: Occurrence) -> HttpResponse:
     start = occurrence.starts_at.astimezone(TZ)
     filename = f"inscrits-{slugify(occurrence.event.title)}-{start:%Y-%m-%d-%Hh%M}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # so that a spreadsheet opens the accents right
-    writer = csv.writer(response, delimiter=";")
+    response, writer = csv_download(filename)
     writer.writerow(CSV_COLUMNS)
     for r in occurrence.registrations.order_by("status", "created_at", "pk"):
         writer.writerow([

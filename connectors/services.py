@@ -52,11 +52,11 @@ def check_harvests(connector: Connector) -> None:
         )
 
 
-def _worker_id() -> str:
+def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _is_dead(run: HarvestRun, now) -> bool:
+def is_dead(run: HarvestRun, now) -> bool:
     if run.heartbeat_at is None or now - run.heartbeat_at > STALE_AFTER:
         return True
     host, _, pid = run.worker.rpartition(":")
@@ -120,7 +120,7 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
             .first()
         )
         if active is not None and active.status == RunStatus.RUNNING:
-            if not _is_dead(active, now):
+            if not is_dead(active, now):
                 raise HarvestError(
                     f"Une moisson de « {connector.name} » est déjà en cours "
                     f"(depuis le {timezone.localtime(active.started_at):%d/%m/%Y à %H:%M})."
@@ -145,7 +145,7 @@ def claim_run(connector: Connector, *, full: bool = False, source_file: str = ""
                 active.since = connector.next_since
             active.started_at = now
         active.status = RunStatus.RUNNING
-        active.worker = _worker_id()
+        active.worker = worker_id()
         active.heartbeat_at = now
         active.save()
         return active
@@ -388,15 +388,20 @@ def index_changed_works() -> None:
         log.info("search documents written for %s works", indexed)
 
 
-def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
-    """E-mail the network administrators: this connector failed several times in a row."""
+def network_admin_emails() -> list[str]:
+    """Where alerts about connectors go: the active network administrators' addresses."""
     from accounts.models import Role, User
 
-    recipients = list(
+    return list(
         User.objects.filter(role=Role.NETWORK_ADMIN, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
+
+
+def alert_failing_connector(connector: Connector, run: HarvestRun) -> None:
+    """E-mail the network administrators: this connector failed several times in a row."""
+    recipients = network_admin_emails()
     if not recipients:
         return
     send_mail(

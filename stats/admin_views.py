@@ -1,7 +1,7 @@
 """Back-office pages: the digital library's usage dashboard (network administrators) with
 a CSV export of each table, and the import of active members."""
 
-import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -9,21 +9,39 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from metrobib.spreadsheets import csv_download
 from stats import selectors, services
 from stats.figures import french_decimal
 from stats.forms import ActiveMembersUploadForm, DashboardFilterForm
 from stats.permissions import active_members_policy
 from stats.tasks import aggregate_usage_task
 
-# The tables of the page, by the name their CSV export takes in the query string.
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the page and of its CSV export (its ``name`` in the query string)."""
+
+    name: str
+    title: str
+    heading: str
+    lines: str  # the Dashboard attribute
+    with_share: bool = False  # active members and the share of them
+    with_vendor: bool = False  # what vendors report (COUNTER), when imported
+
+
 TABLES = {
-    "mois": ("Mois", "by_month"),
-    "ressources": ("Ressource", "by_resource"),
-    "bibliotheques": ("Bibliothèque d'inscription", "by_library"),
-    "communes": ("Commune de résidence", "by_commune"),
-}
+    t.name: t
+    for t in (
+        Table("mois", "Par mois", "Mois", "by_month", with_share=True),
+        Table("ressources", "Par ressource", "Ressource", "by_resource", with_vendor=True),
+        Table("bibliotheques", "Par bibliothèque d'inscription", "Bibliothèque d'inscription",
+              "by_library", with_share=True),
+        Table("communes", "Par commune de résidence", "Commune de résidence", "by_commune"),
+    )
+}  # fmt: skip
 CSV_COLUMNS = ["Accès", "Utilisateurs distincts", "Utilisateurs avec une carte de bibliothèque"]
 SHARE_COLUMNS = ["Inscrits actifs", "Part des inscrits actifs (%)"]
+VENDOR_COLUMN = "Consultations selon le fournisseur (COUNTER, Total_Item_Requests)"
 
 
 def forbidden(request, who: str) -> TemplateResponse:
@@ -48,27 +66,40 @@ def usage_dashboard(request):
     context = {
         "form": form, "dashboard": dashboard, "page_title": "Usages de la bibliothèque numérique",
         "header_icon": "table", "query": request.GET.urlencode(),
+        "tables": [_shown(dashboard, table) for table in TABLES.values()],
     }  # fmt: skip
     return TemplateResponse(request, "stats/admin/dashboard.html", context)
 
 
-def _csv(dashboard: selectors.Dashboard, table: str) -> HttpResponse:
-    if table not in TABLES:
+def _shown(dashboard: selectors.Dashboard, table: Table) -> dict:
+    """What the page and the CSV show of ``table``: its lines, its total line, and its
+    columns (the vendor's only when COUNTER reports were imported)."""
+    return {
+        "name": table.name, "title": table.title, "heading": table.heading,
+        "lines": getattr(dashboard, table.lines),
+        "total": dashboard.year_total if table.name == "mois" else dashboard.total,
+        "with_share": table.with_share,
+        "with_vendor": table.with_vendor and bool(dashboard.vendor_counts),
+    }  # fmt: skip
+
+
+def _csv(dashboard: selectors.Dashboard, name: str) -> HttpResponse:
+    """The table as the page shows it, columns included."""
+    if name not in TABLES:
         raise Http404
-    heading, attribute = TABLES[table]
-    with_share = table == "bibliotheques"
+    shown = _shown(dashboard, TABLES[name])
     period = f"{dashboard.year}-{dashboard.month:02d}" if dashboard.month else dashboard.year
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="usages-{table}-{period}.csv"'
-    response.write("\ufeff")  # so that a spreadsheet opens the accents right
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow([heading, *CSV_COLUMNS, *(SHARE_COLUMNS if with_share else [])])
-    total = dashboard.year_total if table == "mois" else dashboard.total
-    lines = [*getattr(dashboard, attribute), total]
-    for line in lines:
+    response, writer = csv_download(f"usages-{name}-{period}.csv")
+    writer.writerow([
+        shown["heading"], *CSV_COLUMNS, *(SHARE_COLUMNS if shown["with_share"] else []),
+        *([VENDOR_COLUMN] if shown["with_vendor"] else []),
+    ])  # fmt: skip
+    for line in [*shown["lines"], shown["total"]]:
         row = [line.label, line.accesses, line.users, line.card_users]
-        if with_share:
+        if shown["with_share"]:
             row += [line.active_members or "", french_decimal(line.share)]
+        if shown["with_vendor"]:
+            row.append("" if line.vendor is None else line.vendor)
         writer.writerow(row)
     return response
 

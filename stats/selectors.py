@@ -5,17 +5,17 @@ raw events: a page costs a handful of small queries however many events there ar
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from digital.models import Resource, UsageEvent
 from network.models import Commune, Library
 from stats.figures import share_of_members
-from stats.models import ActiveMembers, UsageFigure
+from stats.models import ActiveMembers, CounterCount, UsageFigure
 
 MONTH_NAMES = [
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
@@ -60,9 +60,7 @@ class Dashboard:
     @property
     def period(self) -> str:
         """« 2025 » or « mars 2025 »."""
-        if self.month:
-            return f"{MONTH_NAMES[self.month - 1]} {self.year}"
-        return str(self.year)
+        return month_label(self.year, self.month) if self.month else str(self.year)
 
 
 def month_label(year: int, month: int) -> str:
@@ -90,7 +88,8 @@ def usage_dashboard(year: int, month: int | None = None) -> Dashboard:
     total_members = sum(members.values()) or None
     mine = [f for f in figures if f.month == period]
     network = {f.month: f for f in figures if f.dimension == Dimension.NETWORK}
-    dashboard = Dashboard(
+    vendor = _vendor_counts(year, month)
+    return Dashboard(
         year=year,
         month=month,
         total=_line("Réseau", network.get(period), total_members),
@@ -98,48 +97,45 @@ def usage_dashboard(year: int, month: int | None = None) -> Dashboard:
         by_month=[
             _line(month_label(year, m), network.get(m), total_members, m) for m in range(1, 13)
         ],
+        # Lines read only ids and names: no commune's boundary, no resource's key.
         by_resource=_lines(
             _of(mine, Dimension.RESOURCE, "resource_id"),
-            Resource.objects.filter(Q(published=True) | Q(pk__in=_keys(mine, "resource_id"))),
+            Resource.objects.filter(Q(published=True) | Q(pk__in=_keys(mine, "resource_id"))).only(
+                "pk", "name"
+            ),
+            vendor=vendor,
         ),
         by_library=_lines(
-            _of(mine, Dimension.LIBRARY, "library_id"), Library.objects.all(), members
+            _of(mine, Dimension.LIBRARY, "library_id"),
+            Library.objects.only("pk", "name"),
+            members,
         ),
-        by_commune=_lines(_of(mine, Dimension.COMMUNE, "commune_id"), Commune.objects.all()),
+        by_commune=_lines(
+            _of(mine, Dimension.COMMUNE, "commune_id"), Commune.objects.only("pk", "name")
+        ),
         computed_at=max((f.computed_at for f in figures), default=None),
+        vendor_counts=vendor,
     )
-    _add_vendor_counts(dashboard)
-    return dashboard
 
 
-def _add_vendor_counts(dashboard: Dashboard) -> None:
-    """Beside each resource, its Total_Item_Requests as its vendor reports them (COUNTER
-    reports imported by staff), for the same period; nothing when none was imported."""
-    reported = vendor_monthly_counts(dashboard.year, metrics=["Total_Item_Requests"])
-    counts = {
+def _vendor_counts(year: int, month: int | None) -> dict[int, int]:
+    """Each resource's Total_Item_Requests as its vendor reports them (COUNTER reports
+    imported by staff), for the period; empty when none was imported."""
+    reported = vendor_monthly_counts(year, metrics=["Total_Item_Requests"])
+    return {
         resource: sum(
             metrics.get("Total_Item_Requests", 0)
-            for month, metrics in months.items()
-            if not dashboard.month or month == dashboard.month
+            for m, metrics in months.items()
+            if not month or m == month
         )
         for resource, months in reported.items()
     }
-    dashboard.vendor_counts = counts
-    if counts:
-        dashboard.by_resource = [
-            replace(line, vendor=counts.get(line.key)) for line in dashboard.by_resource
-        ]
 
 
 def active_members_by_library(year: int) -> dict[int, int]:
     """Active members entered or imported for ``year``, by library id."""
-    return dict(ActiveMembers.objects.filter(year=year).values_list("library_id", "count"))
-
-
-def active_members_total(year: int) -> int:
-    """The network's active members in ``year``: the sum of what libraries gave (a
-    library that gave nothing counts for nothing)."""
-    return ActiveMembers.objects.filter(year=year).aggregate(n=Sum("count"))["n"] or 0
+    members = ActiveMembers.objects.filter(year=year).order_by()
+    return dict(members.values_list("library_id", "count"))
 
 
 def usage_years() -> list[int]:
@@ -152,16 +148,15 @@ def usage_years() -> list[int]:
     return sorted(years | {this_year}, reverse=True)
 
 
-def last_computed(year: int) -> datetime | None:
-    return UsageFigure.objects.filter(year=year).aggregate(at=Max("computed_at"))["at"]
-
-
-def _line(label: str, figure: UsageFigure | None, members: int | None = None, key=None) -> Line:
+def _line(
+    label: str, figure: UsageFigure | None, members: int | None = None, key=None, vendor=None
+) -> Line:
     if figure is None:
-        return Line(label, active_members=members, key=key)
+        return Line(label, active_members=members, key=key, vendor=vendor)
     return Line(
-        label, figure.accesses, figure.users, figure.card_users, active_members=members, key=key
-    )
+        label, figure.accesses, figure.users, figure.card_users,
+        active_members=members, key=key, vendor=vendor,
+    )  # fmt: skip
 
 
 def _of(figures: list[UsageFigure], dimension: str, attribute: str) -> dict:
@@ -172,13 +167,23 @@ def _keys(figures: list[UsageFigure], attribute: str) -> set[int]:
     return {getattr(f, attribute) for f in figures if getattr(f, attribute) is not None}
 
 
-def _lines(figures: dict, things: Iterable, members: dict[int, int] | None = None) -> list[Line]:
+def _lines(
+    figures: dict,
+    things: Iterable,
+    members: dict[int, int] | None = None,
+    *,
+    vendor: dict[int, int] | None = None,
+) -> list[Line]:
     """A line per thing (with zeros when it had no use), most accesses first, then a line
     for what is not known if any access has none."""
+    members, vendor = members or {}, vendor or {}
     lines = [
-        _line(str(thing), figures.get(thing.pk), (members or {}).get(thing.pk), thing.pk)
+        _line(
+            str(thing), figures.get(thing.pk), members.get(thing.pk), thing.pk,
+            vendor=vendor.get(thing.pk),
+        )
         for thing in things
-    ]
+    ]  # fmt: skip
     lines.sort(key=lambda line: (-line.accesses, line.label))
     if None in figures:
         lines.append(_line(NOT_KNOWN, figures[None]))
@@ -206,8 +211,6 @@ def vendor_monthly_counts(
     metric the report does not have is absent (not 0); Searches_Platform is only in PR.
     When both releases were imported for a month, R5.1 is read. ``resources`` narrows to
     those resource ids; ``metrics`` to those Metric_Types."""
-    from stats.models import CounterCount
-
     rows = CounterCount.objects.filter(month__year=year, metric_type__in=list(metrics))
     if resources is not None:
         rows = rows.filter(resource_id__in=list(resources))

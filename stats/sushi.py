@@ -37,8 +37,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connectors.base import ConnectorError
-from connectors.models import HarvestRun, RunStatus
-from connectors.services import due_connectors
+from connectors.models import ACTIVE_STATUSES, Connector, HarvestRun, RunStatus
+from connectors.services import (
+    due_connectors,
+    fail_run,
+    is_dead,
+    network_admin_emails,
+    worker_id,
+)
 from stats.counter import codes
 from stats.counter.codes import Action
 from stats.counter.normalise import decode_json, recase
@@ -91,14 +97,9 @@ def harvest_source(source: SushiSource, *, now: datetime | None = None, driver=N
     ``MAX_REQUESTS_PER_RUN``, newest first. Returns the run (failed when the source is
     blocked or stopped). Never raises for what the server answers."""
     now = now or timezone.now()
-    connector = source.connector
-    try:
-        run = HarvestRun.objects.create(
-            connector=connector, full=False, status=RunStatus.RUNNING, started_at=now
-        )
-    except IntegrityError:
-        log.info("SUSHI harvest of connector %s already running", connector.pk)
-        return connector.runs.filter(status=RunStatus.RUNNING).first()
+    run, started = _start_run(source.connector, now)
+    if not started:  # another live process is harvesting this connector
+        return run
     tally = {"created": 0, "unchanged": 0, "rejected": 0}
     notes: list[str] = []
     if source.blocked:
@@ -113,6 +114,29 @@ def harvest_source(source: SushiSource, *, now: datetime | None = None, driver=N
         notes.append(f"Erreur interne ({type(error).__name__}) ; l'équipe technique est prévenue.")
         _end(run, tally, notes, failed=True)
         raise
+
+
+def _start_run(connector, now: datetime) -> tuple[HarvestRun, bool]:
+    """(a new running run, True), or (the live one another process holds, False); a run
+    whose process died (connectors.services.is_dead) is failed first, so that it cannot
+    block the connector."""
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                run = HarvestRun.objects.create(
+                    connector=connector, full=False, status=RunStatus.RUNNING, started_at=now,
+                    worker=worker_id(), heartbeat_at=now,
+                )  # fmt: skip
+                return run, True
+        except IntegrityError:
+            active = connector.runs.filter(status__in=ACTIVE_STATUSES).first()
+            if active is None:
+                continue
+            if not is_dead(active, timezone.now()):
+                log.info("SUSHI harvest of connector %s already running", connector.pk)
+                return active, False
+            fail_run(active, "Moisson interrompue (processus arrêté).")
+    raise RuntimeError(f"could not start a SUSHI harvest of connector {connector.pk}")
 
 
 def _harvest(run, source, tally, notes, *, now, driver) -> HarvestRun:
@@ -135,6 +159,7 @@ def _harvest(run, source, tally, notes, *, now, driver) -> HarvestRun:
                 continue
             outcome = harvest_month(source, month_state, driver=driver, now=now)
             tally[outcome] += 1
+            HarvestRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
             if month_state.state == SushiMonth.State.FAILED and month_state.last_code == 404:
                 skipped_reports.add(month_state.report_code)
     except Stop as stop:
@@ -146,16 +171,23 @@ def _harvest(run, source, tally, notes, *, now, driver) -> HarvestRun:
 
 
 def _end(run: HarvestRun, tally: dict, notes: list[str], *, failed: bool = False) -> HarvestRun:
+    """Record the tallies and end the run as the catalogue's harvests end: a failure
+    counts towards the connector's alert (connectors.services.fail_run), a success
+    resets it."""
     run.created, run.unchanged, run.rejected = (
         tally["created"],
         tally["unchanged"],
         tally["rejected"],
     )
     run.read = run.created + run.unchanged + run.rejected
-    run.status = RunStatus.FAILED if failed else RunStatus.COMPLETED
+    if failed:
+        run.save(update_fields=["created", "unchanged", "rejected", "read"])
+        return fail_run(run, "\n".join(notes))
+    run.status = RunStatus.COMPLETED
     run.error = "\n".join(notes)
     run.finished_at = timezone.now()
     run.save()
+    Connector.objects.filter(pk=run.connector_id).update(consecutive_failures=0)
     return run
 
 
@@ -234,11 +266,12 @@ def harvest_month(source: SushiSource, state: SushiMonth, *, driver, now: dateti
         code = min(found) if found else reply.status_code
         return _act(source, state, action, now, error.message, code, reply)
     except CounterError as error:
-        if reply.status_code >= 400:
+        # A 4xx/5xx without a readable exception: the status says what to do. No payload
+        # at all (a 202 "queued", a 200 with nothing) is a report not ready: ask later.
+        if reply.status_code >= 400 or not reply.content.strip():
             message = f"HTTP {reply.status_code} sans exception COUNTER lisible."
-            return _act(
-                source, state, _by_status(reply.status_code), now, message, reply.status_code, reply
-            )
+            action = Action.BACKOFF if reply.status_code < 400 else _by_status(reply.status_code)
+            return _act(source, state, action, now, message, reply.status_code, reply)
         report = import_counter_file(
             source.resource, reply.content, file_name=_file_name(state), source=CounterSource.SUSHI,
             connector=source.connector,
@@ -320,8 +353,6 @@ def _by_status(status: int) -> Action:
         return Action.COOL_DOWN
     if status >= 500 or status == 202:
         return Action.BACKOFF
-    if status == 400:
-        return Action.DATES
     return Action.DATES if status >= 400 else Action.EMPTY
 
 
@@ -379,13 +410,7 @@ def unblock_source(source: SushiSource, *, actor=None) -> SushiSource:
 
 
 def _alert(source: SushiSource, reason: str) -> None:
-    from accounts.models import Role, User
-
-    recipients = list(
-        User.objects.filter(role=Role.NETWORK_ADMIN, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    recipients = network_admin_emails()
     if not recipients:
         return
     send_mail(

@@ -86,5 +86,5 @@ def decide(codes: set[int], *, has_data: bool) -> Action:
     if codes & FLAG:
         return Action.FLAG
     if not has_data and codes - {0} and not all(1 <= c <= 999 for c in codes):
-        return Action.UNAVAILABLE if codes & UNAVAILABLE else Action.BACKOFF
+        return Action.BACKOFF  # unavailability codes returned above
     return Action.IMPORT

@@ -5,7 +5,6 @@ from datetime import date
 
 R5 = "5"
 R51 = "5.1"
-RELEASES = (R5, R51)
 
 
 class CounterError(ValueError):

@@ -116,7 +116,7 @@ def parse_table(rows: list[list], file_format: str) -> ParsedReport:
         if cells and cells[0]:
             header[cells[0]] = cells[1] if len(cells) > 1 else ""
     warnings: list[str] = []
-    release = _release(header, heading_at)
+    release = _release(header)
     report_id = header.get("Report_ID", "").strip().upper()
     if not report_id:
         raise CounterError("Le rapport tabulaire n'a pas de Report_ID (ligne 2, colonne B).")
@@ -157,7 +157,7 @@ def parse_table(rows: list[list], file_format: str) -> ParsedReport:
     return parsed
 
 
-def _release(header: dict, heading_at: int) -> str:
+def _release(header: dict) -> str:
     release = release_named(header.get("Release", ""))
     if release:
         return release

@@ -172,6 +172,7 @@ def test_csv_export_of_the_months_ends_with_the_years_distinct_users(client, kno
     client.force_login(known_year.network_admin)
     response = client.get(reverse("stats_usage"), {"annee": YEAR, "mois": 3, "tableau": "mois"})
     rows = list(csv.reader(io.StringIO(response.content.decode()[1:]), delimiter=";"))
+    assert rows[0][-2:] == ["Inscrits actifs", "Part des inscrits actifs (%)"]  # as the page
     assert rows[1][:4] == ["janvier 2025", "4", "2", "1"]
     assert rows[-1][:4] == ["Année 2025", "7", "3", "2"]
     assert len(rows) == 14
@@ -206,3 +207,9 @@ def test_vendor_figures_show_beside_the_portals(client, known_year, resources):
     client.force_login(known_year.network_admin)
     page = client.get(reverse("stats_usage"), {"annee": YEAR}).content.decode()
     assert "Consultations selon le fournisseur (COUNTER, Total_Item_Requests)" in page
+    response = client.get(reverse("stats_usage"), {"annee": YEAR, "tableau": "ressources"})
+    rows = list(csv.reader(io.StringIO(response.content.decode()[1:]), delimiter=";"))
+    assert rows[0][-1] == "Consultations selon le fournisseur (COUNTER, Total_Item_Requests)"
+    assert {row[0]: row[-1] for row in rows[1:-1]} == {
+        "Presse en ligne": "165", "Films à la demande": "",
+    }  # fmt: skip

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from connectors.models import Connector, HarvestRun, RunStatus, Schedule
 from stats.models import CounterCount, CounterReport, SushiMonth, SushiSource
@@ -225,6 +226,43 @@ def test_service_unavailable_1000_and_a_silent_server_back_off(sushi_server, pre
         assert (waiting.state, waiting.last_code) == (SushiMonth.State.WAITING, code)
         assert waiting.next_attempt_at == NOW + timedelta(hours=1)
     assert "ne répond pas" in state(source, "TR_B1", date(2022, 11, 1)).last_message
+
+
+def test_an_empty_answer_202_or_200_backs_off(sushi_server, press, cast):
+    sushi_server.answer("tr_b1", "2022-12", status=202, body=b"")
+    sushi_server.answer("tr_b1", "2022-11", body=b"  ")
+    source = make_source(sushi_server, press, cast.library_a, first="2022-11-01")
+    run = harvest_source(source, now=NOW)
+    assert run.status == RunStatus.COMPLETED
+    for month, status in ((date(2022, 12, 1), 202), (date(2022, 11, 1), 200)):
+        waiting = state(source, "TR_B1", month)
+        assert waiting.state == SushiMonth.State.WAITING
+        assert waiting.next_attempt_at == NOW + timedelta(hours=1)
+        assert f"HTTP {status}" in waiting.last_message
+    assert not CounterReport.objects.exists()
+
+
+def test_a_dead_run_does_not_block_the_connector_and_a_live_one_does(sushi_server, press, cast):
+    sushi_server.answer("tr_b1", "2022-12", file="r51_TR_B1_sample.json")
+    source = make_source(sushi_server, press, cast.library_a)
+    long_ago = NOW - timedelta(days=1)
+    dead = HarvestRun.objects.create(
+        connector=source.connector, status=RunStatus.RUNNING, started_at=long_ago,
+        worker="elsewhere:1", heartbeat_at=long_ago,
+    )  # fmt: skip
+    run = harvest_source(source, now=NOW)
+    assert run.pk != dead.pk and run.status == RunStatus.COMPLETED
+    dead.refresh_from_db()
+    assert dead.status == RunStatus.FAILED and "interrompue" in dead.error
+    assert state(source, "TR_B1", date(2022, 12, 1)).state == SushiMonth.State.IMPORTED
+
+    live = HarvestRun.objects.create(
+        connector=source.connector, status=RunStatus.RUNNING, started_at=timezone.now(),
+        worker="elsewhere:1", heartbeat_at=timezone.now(),
+    )  # fmt: skip
+    assert harvest_source(source, now=NOW).pk == live.pk
+    live.refresh_from_db()
+    assert live.status == RunStatus.RUNNING
 
 
 def test_parameters_ignored_3050_are_imported_and_flagged(sushi_server, press, cast):
