@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
@@ -15,6 +14,7 @@ from django.template.response import TemplateResponse
 
 from connectors.models import Connector
 from digital.models import Resource
+from stats.admin_views import forbidden
 from stats.counter import vocabulary
 from stats.counter.reading import FORMATS
 from stats.imports import MAX_FILE_BYTES, CounterImportError, import_counter_file, reimport_report
@@ -25,9 +25,11 @@ REPORTS_SHOWN = 200
 MONTHS_SHOWN = 36
 
 
-def _network_admin(request) -> None:
-    if not getattr(request.user, "is_network_admin", False):
-        raise PermissionDenied
+def _refused(request) -> TemplateResponse | None:
+    """The 403 page for anyone but a network administrator (None for them)."""
+    if getattr(request.user, "is_network_admin", False):
+        return None
+    return forbidden(request, "aux administrateurs du réseau")
 
 
 class CounterUploadForm(forms.Form):
@@ -54,7 +56,8 @@ class CounterUploadForm(forms.Form):
 
 def reports(request):
     """The reports received, newest first, and the upload form."""
-    _network_admin(request)
+    if refusal := _refused(request):
+        return refusal
     form = CounterUploadForm()
     if request.method == "POST":
         form = CounterUploadForm(request.POST, request.FILES)
@@ -94,8 +97,12 @@ def reports(request):
 
 def report_detail(request, pk):
     """One report: header, exceptions, warnings or reason of refusal, counts per month."""
-    _network_admin(request)
-    report = CounterReport.objects.select_related("resource", "created_by").filter(pk=pk).first()
+    if refusal := _refused(request):
+        return refusal
+    wanted = CounterReport.objects.select_related("resource", "created_by", "connector")
+    if not request.GET.get("fichier"):
+        wanted = wanted.defer("payload")  # up to 50 MB, read only to download or re-read it
+    report = wanted.filter(pk=pk).first()
     if report is None:
         raise Http404
     if request.GET.get("fichier"):
@@ -162,7 +169,8 @@ class SushiSourceForm(forms.ModelForm):
 def sushi_sources(request):
     """Every resource harvested by SUSHI, with the state of its months; linking a SUSHI
     connector to a resource."""
-    _network_admin(request)
+    if refusal := _refused(request):
+        return refusal
     form = SushiSourceForm()
     if request.method == "POST":
         form = SushiSourceForm(request.POST)
@@ -185,7 +193,8 @@ def sushi_sources(request):
 
 def sushi_source(request, pk):
     """One SUSHI source: its months per report, the last runs; harvest now, resume."""
-    _network_admin(request)
+    if refusal := _refused(request):
+        return refusal
     source = SushiSource.objects.select_related("connector", "resource").filter(pk=pk).first()
     if source is None:
         raise Http404
@@ -200,7 +209,11 @@ def sushi_source(request, pk):
             transaction.on_commit(lambda: harvest_counter_task.enqueue(source.pk))
             messages.success(request, "Moisson demandée : elle est faite en arrière-plan.")
         return redirect("stats_sushi_source", source.pk)
-    months = source.months.select_related("report").order_by("-month", "report_code")
+    months = (
+        source.months.select_related("report")
+        .defer("report__payload")
+        .order_by("-month", "report_code")
+    )
     context = {
         "source": source,
         "months": months[: MONTHS_SHOWN * max(1, len(source.report_ids()))],
