@@ -41,6 +41,7 @@ from connectors.base import (
 )
 from connectors.models import Connector
 from connectors.parallel import call_all
+from metrobib import pagecache
 from network.models import Commune, Library
 
 log = logging.getLogger(__name__)
@@ -239,14 +240,18 @@ def _fold(name: str) -> str:
 
 
 def commune_of(city: str) -> Commune | None:
-    """The network's commune a system's city name means ("ST PRIEST", "Lyon 3e"), if any."""
+    """The network's commune a system's city name means ("ST PRIEST", "Lyon 3e"), if any
+    (its id and name only)."""
     wanted = _fold(city or "")
-    if not wanted:
-        return None
-    for commune in Commune.objects.only("pk", "name"):
-        if _fold(commune.name) == wanted:
-            return commune
-    return None
+    return _communes_by_folded_name().get(wanted) if wanted else None
+
+
+def _communes_by_folded_name() -> dict[str, Commune]:
+    """Kept per data version: every login would read the 58 communes otherwise."""
+    communes = Commune.objects.only("pk", "name").order_by("-name", "-pk")  # the first wins
+    return pagecache.derived(
+        "accounts.communes_by_folded_name", (), lambda: {_fold(c.name): c for c in communes}
+    )
 
 
 # ---------------------------------------------------------------- the account

@@ -10,10 +10,12 @@ import hashlib
 import hmac
 import ipaddress
 
+from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
+from django.db.models import Q
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -108,6 +110,16 @@ def _logged_in(sender, request, user, **kwargs):
     library = getattr(request, "login_library", None)
     login = getattr(request, "login_card_number", "") or user.get_username()
     record_login_event(request, LoginEvent.Kind.SUCCESS, login=login, user=user, library=library)
+    forget_failures(request, login)
+
+
+def forget_failures(request: HttpRequest, login: str) -> None:
+    """After a successful login, the failures counted on this card number (or user name)
+    and from this address start again from zero, in one query when there were none.
+    django-axes' own reset (AXES_RESET_ON_SUCCESS, off) keys the card's failures on the
+    account's internal user name, which a card login does not use, so it never reset them."""
+    address = getattr(request, "axes_ip_address", None) or client_ip(request)
+    AccessAttempt.objects.filter(Q(username=login_digest(login)) | Q(ip_address=address)).delete()
 
 
 @receiver(user_login_failed, dispatch_uid="accounts_login_failed")

@@ -175,7 +175,7 @@ AXES_USERNAME_CALLABLE = "accounts.security.login_digest_of"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["username", "card_number", "pin", "ip_address"]
 AXES_DISABLE_ACCESS_LOG = True  # successes go to our own audit trail (LoginEvent)
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False  # accounts.security.forget_failures does it, keyed on the card
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
 # How long a patron's library system is given to answer at login and in "mon compte".
