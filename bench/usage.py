@@ -74,12 +74,7 @@ AGE_BANDS = ["0-14", "15-17", "18-25", "26-64", "65+"]
 AGE_WEIGHTS = [0.08, 0.06, 0.12, 0.56, 0.18]
 
 
-def say(*args: object) -> None:
-    print(*args, flush=True)
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+say, loadavg = web.say, web.loadavg
 
 
 def ms(values: list[float]) -> str:
@@ -376,11 +371,6 @@ def opener(slug: str):
 # ----------------------------------------------------------------------------- main
 
 
-def _terminated(signum, frame):
-    say("\nbench: terminated; stopping gunicorn and dropping the database")
-    sys.exit(128 + signum)
-
-
 def main() -> int:  # noqa: C901 - one run, in order
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5, help="job + read runs (5)")
@@ -391,7 +381,7 @@ def main() -> int:  # noqa: C901 - one run, in order
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGTERM, web._terminated)
 
     server = None
     db_lock = None
@@ -410,10 +400,7 @@ def main() -> int:  # noqa: C901 - one run, in order
                 f"Métrobib usage benchmark — {web.NCPU} cores, Python {sys.version.split()[0]}, "
                 f"load average {loadavg()}"
             )
-            db_lock = web._admin_connection()
-            locked = db_lock.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [DB_NAME])
-            if not locked.fetchone()[0]:
-                raise web.BenchError(f"another run is using {DB_NAME}")
+            db_lock = web.lock_database(DB_NAME)
             web.collect_static(env)
             import django
 

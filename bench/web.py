@@ -84,6 +84,11 @@ def say(*args: object) -> None:
     print(*args, flush=True)
 
 
+def loadavg() -> str:
+    """The 1, 5 and 15 minutes load averages, as printed beside the figures."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 class BenchError(RuntimeError):
     pass
 
@@ -100,12 +105,12 @@ def _admin_connection():
         raise BenchError(f"PostgreSQL is not reachable at {DB_SERVER}: {exc}") from exc
 
 
-def lock_database():
+def lock_database(name: str = DB_NAME):
     """An admin connection holding a session lock, so that two runs never share the database."""
     conn = _admin_connection()
-    if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [DB_NAME]).fetchone()[0]:
+    if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name]).fetchone()[0]:
         conn.close()
-        raise BenchError(f"another benchmark run is using {DB_NAME}; try again when it is done")
+        raise BenchError(f"another benchmark run is using {name}; try again when it is done")
     return conn
 
 
