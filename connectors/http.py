@@ -125,17 +125,8 @@ class HttpClient:
         while True:
             try:
                 response = self._fetch(url, params)
-            except httpx.TimeoutException:
-                problem = f"Le serveur {host} ne répond pas (délai de {self.timeout:g} s dépassé)"
-                wait = None
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
-                raise ConnectorError(f"Adresse invalide « {url} » : {error}") from error
-            except httpx.ConnectError:
-                problem = f"Impossible de joindre le serveur {host} (adresse ou port injoignable)"
-                wait = None
-            except httpx.TransportError:
-                problem = f"La connexion avec le serveur {host} a été interrompue"
-                wait = None
+            except (httpx.TransportError, httpx.InvalidURL) as error:
+                problem, wait = self.transport_problem(error, url, host), None
             else:
                 status = response.status_code
                 if status < 400:
@@ -157,6 +148,17 @@ class HttpClient:
                 )
             self.sleep(min(self.max_wait, wait if wait is not None else 2.0**attempt))
             attempt += 1
+
+    def transport_problem(self, error: Exception, url: str, host: str) -> str:
+        """What went wrong on the way, in French, for a retry's message; a bad address
+        (never worth retrying) raises :class:`ConnectorError`."""
+        if isinstance(error, httpx.TimeoutException):
+            return f"Le serveur {host} ne répond pas (délai de {self.timeout:g} s dépassé)"
+        if isinstance(error, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+            raise ConnectorError(f"Adresse invalide « {url} » : {error}") from error
+        if isinstance(error, httpx.ConnectError):
+            return f"Impossible de joindre le serveur {host} (adresse ou port injoignable)"
+        return f"La connexion avec le serveur {host} a été interrompue"
 
     def _fetch(self, url: str, params: Mapping[str, str] | None) -> HttpReply:
         # Streamed so that a runaway response is cut at max_bytes instead of filling memory.

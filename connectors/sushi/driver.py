@@ -80,25 +80,11 @@ class SushiHttp(HttpClient):
     again (a SUSHI 503 or 429 carries a COUNTER exception that says how)."""
 
     def fetch(self, url: str, params: Mapping[str, str]) -> HttpReply:
-        host = httpx.URL(url).host or url
         try:
             return self._fetch(url, params)
-        except httpx.TimeoutException:
-            raise ConnectorError(
-                f"Le serveur {host} ne répond pas (délai de {self.timeout:g} s dépassé).",
-                retryable=True,
-            ) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
-            raise ConnectorError(f"Adresse invalide « {url} » : {error}") from error
-        except httpx.ConnectError:
-            raise ConnectorError(
-                f"Impossible de joindre le serveur {host} (adresse ou port injoignable).",
-                retryable=True,
-            ) from None
-        except httpx.TransportError:
-            raise ConnectorError(
-                f"La connexion avec le serveur {host} a été interrompue.", retryable=True
-            ) from None
+        except (httpx.TransportError, httpx.InvalidURL) as error:
+            problem = self.transport_problem(error, url, httpx.URL(url).host or url)
+            raise ConnectorError(f"{problem}.", retryable=True) from None
 
 
 @register
