@@ -1581,8 +1581,10 @@ def reindex(target: str) -> None:
 
         def empty():
             with connection.cursor() as cursor:
-                # The documents and whatever the engine keeps beside them (foreign keys).
+                # The documents and whatever the engine keeps beside them (foreign keys),
+                # and the works queued to be indexed again (a migration may queue all).
                 cursor.execute("TRUNCATE catalogue_workindex CASCADE")
+                cursor.execute("TRUNCATE catalogue_pendingindex")
 
         steps.run("documents removed", empty)
         last_work = Work.objects.order_by("-pk").values_list("pk", flat=True).first()

@@ -39,12 +39,33 @@ class Document:
     facets: list[str] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)  # folded words of titles and authors
 
+    @property
+    def held_by(self) -> list[str]:
+        """The library thresholds this work reaches (:data:`HELD_BY`), as tokens."""
+        return held_by_tokens(self.library_count)
+
 
 def static_rank(library_count: int, record_count: int, year: int | None) -> int:
     """The tie-breaker of relevance as one sortable number: libraries holding the work,
     then its editions and copies (records), then its year (the newest first)."""
     year = max(0, min(year or 0, 9999))
-    return min(library_count, 200) * 10_000_000 + min(record_count, 999) * 10_000 + year
+    return min(library_count, 200) * RANK_PER_LIBRARY + min(record_count, 999) * 10_000 + year
+
+
+# Libraries holding a work, as thresholds: a work held by at least N libraries carries the
+# token "r:N" for each N it reaches. Static rank orders works by libraries first, so the
+# best-ranked works matching a query are among those of the highest threshold that holds
+# enough of them (:mod:`catalogue.search.postgres` reads them there, not among all).
+HELD_BY = (2, 3, 4, 6, 10, 20, 40)
+RANK_PER_LIBRARY = 10_000_000  # static rank of each library holding a work (up to 200)
+
+
+def held_by_token(threshold: int) -> str:
+    return f"r:{threshold}"
+
+
+def held_by_tokens(library_count: int) -> list[str]:
+    return [held_by_token(n) for n in HELD_BY if library_count >= n]
 
 
 def sample_bucket(work_id: int) -> int:

@@ -8,17 +8,19 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
   ``french`` configuration uses), so PostgreSQL and SQLite index the same lexemes; and
   the work's facet tokens (``t:book``, ``b:12``…) as lexemes too, which no word can be
   (words have no colon): one GIN scan intersects a query's words and filters;
-- ``ranking_tsv``: titles (A) and authors (B) only, and the facet tokens, much smaller
-  than ``tsv``: a broad query's title and author matches are found with their filters
-  in one GIN scan that needs no recheck (no weight to tell apart); and ``subject_tsv``
+- ``ranking_tsv``: titles (A) and authors (B) only, the facet tokens, and the tokens of
+  the thresholds of libraries the work reaches (``r:2``… ``documents.HELD_BY``), much
+  smaller than ``tsv``: a broad query's title and author matches are found with their
+  filters in one GIN scan that needs no recheck (no weight to tell apart), and its
+  best-held ones among the works held by enough libraries; and ``subject_tsv``
   (C, not indexed): with it, ranking every match of a narrow query reads no summary;
 - ``facets``: the same facet tokens as ``text[]``, counted for the facets;
 - the **rank index** ``(rank DESC, work_id)``: read in order, it answers "the best-held
   works matching in titles or authors, with these filters" for a broad query, stopping
   as soon as enough match (matches are dense there, so few rows are read);
 - the **sample** ``catalogue_workindex_sample``: a fixed 2 % of the works (those whose
-  ``sample`` is below 20) with their vectors and facets, written beside the documents and
-  deleted or truncated with them by triggers (migration 0006).
+  ``sample`` is below 20) with their vectors, facets and rank (migration 0007), written
+  beside the documents and deleted or truncated with them by triggers (migration 0006).
 
 A query is first sized on the sample (one small query): a narrow one is then counted,
 ranked and faceted in one statement over its matches; a broad one is never counted nor
@@ -33,6 +35,7 @@ from collections import Counter
 from django.db import connection, transaction
 
 from catalogue.search import engine
+from catalogue.search.documents import HELD_BY, RANK_PER_LIBRARY, held_by_token
 from catalogue.search.engine import (
     MAX_BROAD_RESULTS,
     SAMPLE_BUCKETS,
@@ -56,6 +59,10 @@ TITLE_RANGE = 5_000  # works titled exactly as the query read for a broad query
 # Estimated title/author matches from which the rank index is walked (1.5 % of 1.3 million
 # works: 200 candidates within ~13,000 rows read); fewer are gathered through the GIN index.
 TITLE_AUTHOR_DENSE = 20_000
+# A threshold of libraries is read when the sample says it holds this many times the
+# candidates needed (a 2 % sample's count of 8 or more: it holds fewer than half as many
+# about once in a hundred queries, and then the matches are read the other way).
+HELD_MARGIN = 2
 WEIGHTS = {TITLE: "A", AUTHORS: "B", SUBJECTS: "C", OTHER: "D"}
 _CLOSENESS_TERMS = 6
 
@@ -168,7 +175,7 @@ class PostgresEngine(Engine):
                 d.work_id, d.title_key, d.title_terms, d.author_key, d.year, d.library_count,
                 d.available_count, d.rank, d.sample, d.title_words, d.facets,
                 d.title, d.authors, d.subjects, d.other, d.facets,
-                d.title, d.authors, d.facets, d.subjects,
+                d.title, d.authors, [*d.facets, *d.held_by], d.subjects,
             )
             for d in documents
         ]  # fmt: skip
@@ -202,12 +209,12 @@ class PostgresEngine(Engine):
             cursor.executemany(sql, rows)
             if sampled:
                 cursor.execute(
-                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facets, bucket)
-                        SELECT work_id, tsv, ranking_tsv, facets, sample FROM {TABLE}
+                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facets, bucket, rank)
+                        SELECT work_id, tsv, ranking_tsv, facets, sample, rank FROM {TABLE}
                         WHERE work_id = ANY(%s)
                         ON CONFLICT (work_id) DO UPDATE SET tsv = EXCLUDED.tsv,
                             ranking_tsv = EXCLUDED.ranking_tsv, facets = EXCLUDED.facets,
-                            bucket = EXCLUDED.bucket""",  # noqa: S608
+                            bucket = EXCLUDED.bucket, rank = EXCLUDED.rank""",  # noqa: S608
                     [sampled],
                 )
 
@@ -226,7 +233,7 @@ class PostgresEngine(Engine):
         """The bounded-work algorithm of :mod:`catalogue.search.engine`, sized first on
         the 2 % sample (one small query), so that a broad query never counts or ranks
         its matches in the whole index, and a narrow one is read in one statement."""
-        sampled, sampled_ta, sample_counts = self._sample(plan)
+        sampled, sampled_ta, sampled_held, sample_counts = self._sample(plan)
         if sampled < SURELY_BROAD * engine.EXACT_LIMIT / SAMPLE_SCALE:
             page = self._exact(plan, sort, offset, limit)
             if page is not None:
@@ -234,42 +241,48 @@ class PostgresEngine(Engine):
         wanted = min(offset + limit, MAX_BROAD_RESULTS)
         with transaction.atomic():  # the planner settings of the broad path are local
             if sort == "relevance":
-                ids = self._broad_relevance(plan, wanted, sampled_ta * SAMPLE_SCALE)[offset:wanted]
+                ids = self._broad_relevance(plan, wanted, sampled_ta, sampled_held)[offset:wanted]
             else:
                 ids = self._broad_sorted(plan, sort, offset, max(wanted - offset, 0))
         return engine.estimated_page(ids, sampled, sample_counts)
 
-    def _sample(self, plan: Plan) -> tuple[int, int, Counter]:
-        """In the sample: how many works match, how many match in titles and authors,
-        and their facet counts, scaled to the sample. When the sample holds more than
+    def _sample(self, plan: Plan) -> tuple[int, int, dict[int, int], Counter]:
+        """In the sample: how many works match, how many match in titles and authors
+        (and how many of those each threshold of HELD_BY holds), and their facet counts,
+        scaled to the sample. When the sample holds more than
         FACET_SAMPLE matches, facets are counted on as many of its buckets as hold about
         that many (a very broad query's counts need no more to be "environ" right)."""
         where, params = _where(plan)
         ta = _title_author_query(plan)
+        held = ", ".join(
+            f"count(*) FILTER (WHERE ta AND rank >= {n * RANK_PER_LIBRARY})" for n in HELD_BY
+        )
         sql = f"""
             WITH hits AS MATERIALIZED (
-                SELECT facets, bucket, {"ranking_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
+                SELECT facets, bucket, rank,
+                    {"ranking_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
                 FROM {SAMPLE} WHERE {where}
             ),
             sized AS (
                 SELECT count(*) AS n, count(*) FILTER (WHERE ta) AS ta,
                     LEAST({SAMPLE_BUCKETS}, GREATEST(1, CEIL(
-                        {SAMPLE_BUCKETS} * {FACET_SAMPLE}.0 / GREATEST(count(*), 1)))) AS buckets
+                        {SAMPLE_BUCKETS} * {FACET_SAMPLE}.0 / GREATEST(count(*), 1)))) AS buckets,
+                    ARRAY[{held}] AS held
                 FROM hits
             )
-            SELECT NULL, n, ta, buckets FROM sized
+            SELECT NULL, n, ta, buckets, held FROM sized
             UNION ALL
-            SELECT token, count(*), 0, 0 FROM (
+            SELECT token, count(*), 0, 0, NULL FROM (
                 SELECT unnest(facets) AS token FROM hits
                 WHERE bucket < (SELECT buckets FROM sized)
             ) AS tokens
             GROUP BY token
         """  # noqa: S608
         rows = self._fetch(sql, [*([ta] if ta else []), *params])
-        _none, count, title_author, buckets = next(row for row in rows if row[0] is None)
+        _none, count, title_author, buckets, held = next(row for row in rows if row[0] is None)
         spread = SAMPLE_BUCKETS / int(buckets)
-        counts = Counter({token: n * spread for token, n, _, _ in rows if token is not None})
-        return count, title_author, counts
+        counts = Counter({token: n * spread for token, n, *_rest in rows if token is not None})
+        return count, title_author, dict(zip(HELD_BY, held, strict=True)), counts
 
     def _exact(self, plan: Plan, sort: str, offset: int, limit: int) -> Page | None:
         """Count, rank and facet every match in one statement, or None when there are
@@ -306,11 +319,13 @@ class PostgresEngine(Engine):
         counts = Counter({value: n for kind, value, n in rows if kind == 2})
         return Page(ids, total, True, counts)
 
-    def _broad_relevance(self, plan: Plan, wanted: int, title_author_estimate: float) -> list[int]:
+    def _broad_relevance(
+        self, plan: Plan, wanted: int, sampled_ta: int, sampled_held: dict[int, int]
+    ) -> list[int]:
         """The first ``wanted`` works of a broad query by relevance, ranked among a
         bounded set of candidates: works titled exactly as the query (the title index),
-        the best-held works matching in titles or authors (read in rank order from the
-        rank index alone), then, if too few, the best-held of the others."""
+        the best-held works matching in titles or authors (:meth:`_best_held`), then, if
+        too few, the best-held of the others."""
         where, params = _where(plan)
         candidates: list[int] = []
         tiers = _tier_conditions(plan)
@@ -329,25 +344,7 @@ class PostgresEngine(Engine):
         ta = _title_author_query(plan)
         if ta:
             size = max(CANDIDATES, wanted + CANDIDATES // 2)
-            matching = "ranking_tsv @@ %s::tsquery"  # words and filters, one GIN scan
-            if title_author_estimate < TITLE_AUTHOR_DENSE:
-                # Few title or author matches: gather them all (GIN), keep the best held.
-                sql = f"""
-                    WITH hits AS MATERIALIZED (
-                        SELECT work_id, rank FROM {TABLE} WHERE {matching}
-                    )
-                    SELECT work_id FROM hits ORDER BY rank DESC, work_id LIMIT %s
-                """  # noqa: S608
-                candidates += self._ids(sql, [ta, size])
-            else:
-                # Many: walk the rank index until enough match.
-                _settings(enable_bitmapscan="off", enable_seqscan="off")
-                candidates += self._ids(
-                    f"SELECT work_id FROM {TABLE} WHERE {matching} "  # noqa: S608
-                    "ORDER BY rank DESC, work_id LIMIT %s",
-                    [ta, size],
-                )
-                _settings(enable_bitmapscan="on", enable_seqscan="on")
+            candidates += self._best_held(ta, size, sampled_ta, sampled_held)
         candidates = list(dict.fromkeys(candidates))
         if len(candidates) < wanted:
             # Not enough in titles and authors: the best held of the rest, in rank order.
@@ -365,6 +362,38 @@ class PostgresEngine(Engine):
             ORDER BY {order} LIMIT %s
         """  # noqa: S608
         return self._ids(sql, [list(dict.fromkeys(candidates)), *order_params, wanted])
+
+    def _best_held(
+        self, ta: str, size: int, sampled_ta: int, sampled_held: dict[int, int]
+    ) -> list[int]:
+        """The ``size`` best-ranked works matching ``ta`` (words in titles or authors,
+        and the filters). Static rank orders works by the libraries holding them first,
+        so when the works held by at least N libraries (token ``r:N``) include ``size``
+        matches, the best are all among them: they are read there, through the GIN index
+        (a few hundred rows), choosing the highest N the sample says holds twice as many
+        as needed. Otherwise (or if the sample misjudged): gather every match when there
+        are few, walk the rank index when there are many."""
+        matching = "ranking_tsv @@ %s::tsquery"  # words and filters, one GIN scan
+        gather = f"""
+            WITH hits AS MATERIALIZED (SELECT work_id, rank FROM {TABLE} WHERE {matching})
+            SELECT work_id FROM hits ORDER BY rank DESC, work_id LIMIT %s
+        """  # noqa: S608
+        enough = [n for n in HELD_BY if sampled_held[n] * SAMPLE_SCALE >= HELD_MARGIN * size]
+        if enough:
+            ids = self._ids(gather, [f"({ta}) & {_quoted(held_by_token(enough[-1]))}", size])
+            if len(ids) == size:
+                return ids
+        if sampled_ta * SAMPLE_SCALE < TITLE_AUTHOR_DENSE:
+            # Few title or author matches: gather them all (GIN), keep the best held.
+            return self._ids(gather, [ta, size])
+        # Many: walk the rank index until enough match.
+        _settings(enable_bitmapscan="off", enable_seqscan="off")
+        ids = self._ids(
+            f"SELECT work_id FROM {TABLE} WHERE {matching} ORDER BY rank DESC, work_id LIMIT %s",  # noqa: S608
+            [ta, size],
+        )
+        _settings(enable_bitmapscan="on", enable_seqscan="on")
+        return ids
 
     def _broad_sorted(self, plan: Plan, sort: str, offset: int, limit: int) -> list[int]:
         """A page of a broad query sorted by year, title or author: read in that index's

@@ -299,3 +299,54 @@ def test_real_words_are_never_corrected_into_others(corpus, db):
     for word in ("pouchkine", "verrerie", "lollipop", "sorciers"):
         result = search.search(SearchQuery(text=word))
         assert result.total and not result.suggestion and not result.corrected, word
+
+
+def test_a_work_held_by_more_libraries_always_ranks_higher():
+    """What the broad path relies on to read its best-held candidates among the works of
+    a threshold of libraries only (catalogue.search.postgres)."""
+    from catalogue.search.documents import HELD_BY, held_by_tokens, static_rank
+
+    for threshold in HELD_BY:
+        assert static_rank(threshold, 1, None) > static_rank(threshold - 1, 10_000, 9999)
+        assert f"r:{threshold}" in held_by_tokens(threshold)
+        assert f"r:{threshold}" not in held_by_tokens(threshold - 1)
+
+
+def test_the_candidates_of_a_broad_query_are_its_best_held_title_and_author_matches(corpus, db):
+    """However an engine reads them, the title and author candidates of a broad query
+    are the best-ranked of all its title and author matches: PostgreSQL reads them among
+    the works held by enough libraries when its sample says there are enough there, and
+    among all matches when there are fewer than it needs (the sample misjudged)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from catalogue.search import documents
+
+    built = documents.build(WorkIndex.objects.values_list("work_id", flat=True))
+    # The title word of a work two libraries hold that the most works have in their
+    # titles or authors; the oracle ranks them as the static rank says.
+    shared = Counter(term for d in built if d.library_count > 1 for term in set(d.title.split()))
+    term = max(shared, key=lambda t: (sum(t in f"{d.title} {d.authors}".split() for d in built), t))
+    oracle = [
+        d.work_id
+        for d in sorted(built, key=lambda d: (-d.rank, d.work_id))
+        if term in f"{d.title} {d.authors}".split()
+    ]
+    held = sum(d.library_count > 1 for d in built if d.work_id in set(oracle))
+    assert 0 < held < len(oracle)
+    engine = search.current_engine()
+    the_plan = plan(text=term)
+    if connection.vendor == "postgresql":
+        from catalogue.search import postgres
+
+        ta = postgres._title_author_query(the_plan)
+        told = {n: 0 for n in documents.HELD_BY} | {2: 1_000}  # "enough held by two"
+        with CaptureQueriesContext(connection) as read:
+            assert engine._best_held(ta, held, 0, told) == oracle[:held]
+        assert len(read) == 1 and "r:2" in str(read.captured_queries[0]["sql"])
+        with CaptureQueriesContext(connection) as read:
+            assert engine._best_held(ta, held + 1, 0, told) == oracle[: held + 1]
+        assert len(read) == 2  # the threshold held too few: all matches read
+        assert engine._best_held(ta, held, 0, {n: 0 for n in documents.HELD_BY}) == oracle[:held]
+    else:
+        candidates = engine._candidates(the_plan, 1)
+        assert set(oracle[: min(len(oracle), 200)]) <= set(candidates)
