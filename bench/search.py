@@ -644,7 +644,7 @@ STATEMENTS = (
     ("size on the 2 % sample", "FROM catalogue_workindex_sample"),
     ("narrow: count, rank, facets (one)", "total AS (SELECT count(*)"),
     ("broad: exact-title candidates", "WITH titled AS MATERIALIZED"),
-    ("broad: title/author candidates", "WITH hits AS MATERIALIZED ( SELECT work_id, rank FROM"),
+    ("broad: title/author candidates", "SELECT work_id, rank FROM catalogue_workindex WHERE"),
     ("broad: rank-index walk", "ORDER BY rank DESC, work_id LIMIT"),
     ("broad: ranking the candidates", "WHERE work_id = ANY("),
     ("spelling: works holding a term", "SELECT count(*) FROM (SELECT 1 FROM catalogue_workindex"),

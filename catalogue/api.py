@@ -156,15 +156,15 @@ def search_works(request, params: Query[SearchIn]):
         "suggestion": result.suggestion,
         "hits": [
             {
-                "id": row.work.pk,
-                "title": row.work.title,
-                "author": row.work.main_author,
-                "year": row.work.year,
-                "type": row.work.doc_type,
+                "id": row.work_id,
+                "title": row.title,
+                "author": row.main_author,
+                "year": row.year,
+                "type": row.doc_type,
                 "type_label": row.type_label,
-                "library_count": row.work.library_count,
+                "library_count": row.library_count,
                 "available_count": row.available_count,
-                "url": reverse("catalogue:work", args=[row.work.pk]),
+                "url": reverse("catalogue:work", args=[row.work_id]),
             }
             for row in rows
         ],

@@ -18,26 +18,30 @@ from network.models import Site
 
 @dataclass(frozen=True)
 class ResultRow:
-    work: Work
+    """One line of the results: what it shows of a work."""
+
+    work_id: int
+    title: str
+    main_author: str
+    year: int | None
+    doc_type: str
+    library_count: int
     available_count: int
 
     @property
     def type_label(self) -> str:
-        return DocType.LABELS.get(self.work.doc_type, "")
+        return DocType.LABELS.get(self.doc_type, "")
 
 
 def result_rows(work_ids: Sequence[int]) -> list[ResultRow]:
     """The works of a results page, in the order given, with their copies on the shelf
-    (one query)."""
-    works = Work.objects.filter(pk__in=work_ids).select_related("search_document")
-    by_id = {work.pk: work for work in works}
-    rows = []
-    for work_id in work_ids:
-        work = by_id.get(work_id)
-        if work is not None:
-            document = getattr(work, "search_document", None)
-            rows.append(ResultRow(work, document.available_count if document else 0))
-    return rows
+    (one query, plain values: no model instances for a list)."""
+    found = Work.objects.filter(pk__in=work_ids).values_list(
+        "pk", "title", "main_author", "year", "doc_type", "library_count",
+        "search_document__available_count",
+    )  # fmt: skip
+    by_id = {row[0]: ResultRow(*row[:-1], row[-1] or 0) for row in found}
+    return [by_id[work_id] for work_id in work_ids if work_id in by_id]
 
 
 def find_work(work_id: int) -> tuple[Work | None, int | None]:
