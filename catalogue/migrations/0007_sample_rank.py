@@ -1,8 +1,9 @@
-"""PostgreSQL: the search sample keeps each work's static rank, so that a broad query's
-sizing also says how many of its title and author matches each threshold of libraries
-holds (catalogue.search.postgres); and the documents are queued to be written again,
-with the tokens of those thresholds in their ranking vector (until they are, broad
-queries read their candidates the way they did before)."""
+"""The search documents gain tokens saying how many libraries hold each work (``r:2``…,
+catalogue.search.documents.HELD_BY), so that a broad query reads its best-held title and
+author matches among the works held by enough libraries: every document is queued to be
+written again (until it is, broad queries read their candidates as before). On
+PostgreSQL, the search sample also keeps each work's static rank, so that a query's
+sizing says how many of its matches each threshold holds."""
 
 from django.db import migrations
 
@@ -14,13 +15,16 @@ POSTGRESQL = [
         SELECT work_id FROM catalogue_workindex ON CONFLICT DO NOTHING""",
 ]
 POSTGRESQL_REVERSE = ["ALTER TABLE catalogue_workindex_sample DROP COLUMN rank"]
+SQLITE = [
+    """INSERT OR IGNORE INTO catalogue_pendingindex (work_id)
+        SELECT work_id FROM catalogue_workindex""",
+]
 
 
-def _run(statements: list[str]):
+def _run(statements: dict):
     def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
+        for statement in statements.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(statement)
 
     return run
 
@@ -28,4 +32,9 @@ def _run(statements: list[str]):
 class Migration(migrations.Migration):
     dependencies = [("catalogue", "0006_sample_follows_by_trigger")]
 
-    operations = [migrations.RunPython(_run(POSTGRESQL), _run(POSTGRESQL_REVERSE))]
+    operations = [
+        migrations.RunPython(
+            _run({"postgresql": POSTGRESQL, "sqlite": SQLITE}),
+            _run({"postgresql": POSTGRESQL_REVERSE}),
+        )
+    ]

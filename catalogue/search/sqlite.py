@@ -6,8 +6,9 @@ creates, beside ``catalogue_workindex``:
 
 - ``catalogue_workindex_fts``: an FTS5 table (rowid = work id) with the columns
   title, authors, subjects, other, and ``facets``: each facet token of the work as one
-  FTS5 token (``f`` and a hash of it), and ``zsample`` for the works of the fixed 2 %
-  sample, so that a query's words, filters and sample are one MATCH;
+  FTS5 token (``f`` and a hash of it), the thresholds of libraries holding it the same
+  way (``r:2``…, read for a broad query's best-held candidates), and ``zsample`` for the
+  works of the fixed 2 % sample, so that a query's words, filters and sample are one MATCH;
 - ``facet_list``, a column of ``catalogue_workindex``: the work's facet tokens, counted
   in Python for the works of a page's query (faster than SQLite's GROUP BY).
 
@@ -23,6 +24,7 @@ from collections import Counter
 from django.db import connection
 
 from catalogue.search import engine
+from catalogue.search.documents import HELD_BY, held_by_token
 from catalogue.search.engine import (
     MAX_BROAD_RESULTS,
     SAMPLE_BUCKETS,
@@ -47,7 +49,7 @@ def facet_token(token: str) -> str:
 
 
 def facet_column(document) -> str:
-    tokens = [facet_token(token) for token in document.facets]
+    tokens = [facet_token(token) for token in (*document.facets, *document.held_by)]
     if document.sample < SAMPLE_BUCKETS:
         tokens.append(SAMPLE_MARK)
     return " ".join(tokens)
@@ -260,12 +262,7 @@ class SqliteEngine(Engine):
             )
         title_author = _title_author_match(plan)
         if title_author:
-            where, params = _in_fts(title_author)
-            candidates += self._column(
-                f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY rank DESC, work_id "  # noqa: S608
-                "LIMIT %s",
-                [*params, max(CANDIDATES, wanted + CANDIDATES // 2)],
-            )
+            candidates += self._best_held(title_author, max(CANDIDATES, wanted + CANDIDATES // 2))
         candidates = list(dict.fromkeys(candidates))
         if len(candidates) < wanted:
             where, params = _in_fts(match(plan))
@@ -275,6 +272,21 @@ class SqliteEngine(Engine):
                 [*params, wanted],
             )
         return list(dict.fromkeys(candidates))
+
+    def _best_held(self, title_author: str, size: int) -> list[int]:
+        """The ``size`` best-ranked works matching ``title_author``. Static rank orders
+        works by the libraries holding them first: the works held by the most libraries
+        are read first (``r:N`` tokens, highest N first: few works, and quickly read),
+        and the first threshold holding ``size`` matches holds the best; else all."""
+        ranked = f"SELECT work_id FROM {TABLE} WHERE {{}} ORDER BY rank DESC, work_id LIMIT %s"  # noqa: S608
+        for threshold in reversed(HELD_BY):
+            held = f'{title_author} AND {{facets}} : "{facet_token(held_by_token(threshold))}"'
+            where, params = _in_fts(held)
+            ids = self._column(ranked.format(where), [*params, size])
+            if len(ids) == size:
+                return ids
+        where, params = _in_fts(title_author)
+        return self._column(ranked.format(where), [*params, size])
 
     def _column(self, sql: str, params: list) -> list:
         return [row[0] for row in self._fetch(sql, params)]

@@ -314,9 +314,10 @@ def test_a_work_held_by_more_libraries_always_ranks_higher():
 
 def test_the_candidates_of_a_broad_query_are_its_best_held_title_and_author_matches(corpus, db):
     """However an engine reads them, the title and author candidates of a broad query
-    are the best-ranked of all its title and author matches: PostgreSQL reads them among
+    are the best-ranked of all its title and author matches. PostgreSQL reads them among
     the works held by enough libraries when its sample says there are enough there, and
-    among all matches when there are fewer than it needs (the sample misjudged)."""
+    among all matches when there are fewer than it needs (the sample misjudged); SQLite
+    tries the thresholds from the highest down."""
     from django.test.utils import CaptureQueriesContext
 
     from catalogue.search import documents
@@ -348,5 +349,16 @@ def test_the_candidates_of_a_broad_query_are_its_best_held_title_and_author_matc
         assert len(read) == 2  # the threshold held too few: all matches read
         assert engine._best_held(ta, held, 0, {n: 0 for n in documents.HELD_BY}) == oracle[:held]
     else:
-        candidates = engine._candidates(the_plan, 1)
-        assert set(oracle[: min(len(oracle), 200)]) <= set(candidates)
+        from catalogue.search import sqlite
+
+        title_author = sqlite._title_author_match(the_plan)
+        with CaptureQueriesContext(connection) as read:
+            assert engine._best_held(title_author, held) == oracle[:held]
+        # From the highest threshold down: the works held by two libraries hold them all.
+        held_by_two = sqlite.facet_token(documents.held_by_token(2))
+        assert held_by_two in read.captured_queries[-1]["sql"]
+        assert len(read) == len(documents.HELD_BY)
+        with CaptureQueriesContext(connection) as read:
+            assert engine._best_held(title_author, held + 1) == oracle[: held + 1]
+        assert len(read) == len(documents.HELD_BY) + 1  # too few held: all matches read
+        assert set(oracle[:200]) <= set(engine._candidates(the_plan, 1))
