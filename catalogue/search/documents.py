@@ -18,6 +18,12 @@ from catalogue.search.facets import AVAILABLE_NOW, year_range
 
 MAX_SUBJECT_FACETS = 6
 MAX_SUMMARY = 4000  # characters of summaries and contents indexed per work
+RANK_PER_LIBRARY = 10_000_000  # static rank of each library holding a work (up to 200)
+# Libraries holding a work, as thresholds: a work held by at least N libraries carries the
+# token "r:N" for each N it reaches. Static rank orders works by libraries first, so the
+# best-ranked works matching a query are among those of the highest threshold that holds
+# enough of them (the engines read them there, not among all).
+HELD_BY = (2, 3, 4, 6, 10, 20, 40)
 
 
 @dataclass
@@ -50,14 +56,6 @@ def static_rank(library_count: int, record_count: int, year: int | None) -> int:
     then its editions and copies (records), then its year (the newest first)."""
     year = max(0, min(year or 0, 9999))
     return min(library_count, 200) * RANK_PER_LIBRARY + min(record_count, 999) * 10_000 + year
-
-
-# Libraries holding a work, as thresholds: a work held by at least N libraries carries the
-# token "r:N" for each N it reaches. Static rank orders works by libraries first, so the
-# best-ranked works matching a query are among those of the highest threshold that holds
-# enough of them (:mod:`catalogue.search.postgres` reads them there, not among all).
-HELD_BY = (2, 3, 4, 6, 10, 20, 40)
-RANK_PER_LIBRARY = 10_000_000  # static rank of each library holding a work (up to 200)
 
 
 def held_by_token(threshold: int) -> str:

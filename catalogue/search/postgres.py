@@ -378,9 +378,12 @@ class PostgresEngine(Engine):
             WITH hits AS MATERIALIZED (SELECT work_id, rank FROM {TABLE} WHERE {matching})
             SELECT work_id FROM hits ORDER BY rank DESC, work_id LIMIT %s
         """  # noqa: S608
-        enough = [n for n in HELD_BY if sampled_held[n] * SAMPLE_SCALE >= HELD_MARGIN * size]
-        if enough:
-            ids = self._ids(gather, [f"({ta}) & {_quoted(held_by_token(enough[-1]))}", size])
+        threshold = max(
+            (n for n in HELD_BY if sampled_held[n] * SAMPLE_SCALE >= HELD_MARGIN * size),
+            default=None,
+        )
+        if threshold is not None:
+            ids = self._ids(gather, [f"({ta}) & {_quoted(held_by_token(threshold))}", size])
             if len(ids) == size:
                 return ids
         if sampled_ta * SAMPLE_SCALE < TITLE_AUTHOR_DENSE:

@@ -73,7 +73,9 @@ def result_items(rows) -> SafeString:
     for row in rows:
         url = _escaped(reverse("catalogue:work", args=[row.work_id]))
         shown = [value for value in (row.main_author, row.year) if value] + [row.type_label]
-        meta = "".join(f"<span>{_escaped(value)}</span>" for value in shown)
+        # Spaces between the spans, as the template had: without CSS, and for a screen
+        # reader, "Austen, Jane 1946 Livre" and not "Austen, Jane1946Livre".
+        meta = " ".join(f"<span>{_escaped(value)}</span>" for value in shown)
         libraries = f"{row.library_count} bibliothèque{pluralize(row.library_count)}"
         if row.available_count:
             shelf = (
@@ -85,6 +87,6 @@ def result_items(rows) -> SafeString:
         items.append(
             f'<li class="result"><h3 class="result-title"><a href="{url}">{_escaped(row.title)}'
             f'</a></h3><p class="result-meta">{meta}</p>'
-            f'<p class="result-holdings"><span>{libraries}</span>{shelf}</p></li>'
+            f'<p class="result-holdings"><span>{libraries}</span> {shelf}</p></li>'
         )
     return SafeString("".join(items))

@@ -28,6 +28,18 @@ def test_the_search_page_lists_works_with_holdings(corpus, db, client):
     assert "1 bibliothèque" in html and "3 exemplaires en rayon" in html
 
 
+def test_a_result_line_reads_as_words_without_css():
+    """Its parts are separate words in the text, as a screen reader or a page without
+    styles gives them, not run together."""
+    from catalogue.selectors import ResultRow
+    from catalogue.templatetags.catalogue_pages import result_items
+
+    row = ResultRow(7, "Germinal", "Zola, Émile", 1885, "book", 2, 0)
+    text = re.sub(r"<[^>]+>", "", unescape(result_items([row])))
+    assert "Zola, Émile 1885 Livre" in text
+    assert "2 bibliothèques Aucun exemplaire signalé en rayon" in text
+
+
 def test_filters_are_links_that_keep_the_search_and_can_be_removed(corpus, db, client):
     library = corpus.libraries["villeurbanne"]
     html = client.get("/catalogue/", {"q": "finances"}).content.decode()
