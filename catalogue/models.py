@@ -170,6 +170,19 @@ class PendingIndex(models.Model):
         return str(self.work_id)
 
 
+class FacetToken(models.Model):
+    """A facet token ("t:book", "b:12", "u:Finances publiques") and its number: each
+    search document keeps its work's facet tokens as these numbers, and a query's facets
+    are counted over them (:mod:`catalogue.search.facet_ids`). A token keeps its number
+    for good: rows are only ever added."""
+
+    id = models.AutoField(primary_key=True)  # stored as 4 bytes in the documents
+    token = models.TextField(unique=True)
+
+    def __str__(self):
+        return self.token
+
+
 class SearchTerm(models.Model):
     """The catalogue's own vocabulary (folded words of titles and authors, unstemmed),
     with how many works use each: what "Vouliez-vous dire…" suggests from."""

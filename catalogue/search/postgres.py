@@ -14,12 +14,14 @@ Beside the shared columns of ``catalogue_workindex`` (migration 0004) it keeps:
   filters in one GIN scan that needs no recheck (no weight to tell apart), and its
   best-held ones among the works held by enough libraries; and ``subject_tsv``
   (C, not indexed): with it, ranking every match of a narrow query reads no summary;
-- ``facets``: the same facet tokens as ``text[]``, counted for the facets;
+- ``facet_ids``: the same facet tokens as numbers (``bytea``, :mod:`catalogue.search.facet_ids`):
+  a query's facets are counted over its matches' values concatenated by ``string_agg``;
 - the **rank index** ``(rank DESC, work_id)``: read in order, it answers "the best-held
   works matching in titles or authors, with these filters" for a broad query, stopping
   as soon as enough match (matches are dense there, so few rows are read);
 - the **sample** ``catalogue_workindex_sample``: a fixed 2 % of the works (those whose
-  ``sample`` is below 20) with their vectors, facets and rank (migration 0007), written
+  ``sample`` is below 20) with their vectors, facet numbers and rank (migrations 0007 and
+  0008), written
   beside the documents and deleted or truncated with them by triggers (migration 0006).
 
 A query is first sized on the sample (one small query): a narrow one is then counted,
@@ -34,7 +36,7 @@ from collections import Counter
 
 from django.db import connection, transaction
 
-from catalogue.search import engine
+from catalogue.search import engine, facet_ids
 from catalogue.search.documents import HELD_BY, RANK_PER_LIBRARY, held_by_token
 from catalogue.search.engine import (
     MAX_BROAD_RESULTS,
@@ -170,10 +172,12 @@ class PostgresEngine(Engine):
     vendor = "postgresql"
 
     def write(self, documents) -> None:
+        numbered = facet_ids.numbers(t for d in documents for t in d.facets)
         rows = [
             (
                 d.work_id, d.title_key, d.title_terms, d.author_key, d.year, d.library_count,
-                d.available_count, d.rank, d.sample, d.title_words, d.facets,
+                d.available_count, d.rank, d.sample, d.title_words,
+                facet_ids.pack(d.facets, numbered),
                 d.title, d.authors, d.subjects, d.other, d.facets,
                 d.title, d.authors, [*d.facets, *d.held_by], d.subjects,
             )
@@ -183,9 +187,9 @@ class PostgresEngine(Engine):
             return
         sql = f"""
             INSERT INTO {TABLE} (work_id, title_key, title_terms, author_key, year,
-                library_count, available_count, rank, sample, title_words, facets, tsv,
+                library_count, available_count, rank, sample, title_words, facet_ids, tsv,
                 ranking_tsv, subject_tsv)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[],
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                 setweight(to_tsvector('simple', %s), 'A')
                 || setweight(to_tsvector('simple', %s), 'B')
                 || setweight(to_tsvector('simple', %s), 'C')
@@ -201,7 +205,8 @@ class PostgresEngine(Engine):
                 year = EXCLUDED.year, library_count = EXCLUDED.library_count,
                 available_count = EXCLUDED.available_count, rank = EXCLUDED.rank,
                 sample = EXCLUDED.sample, title_words = EXCLUDED.title_words,
-                facets = EXCLUDED.facets, tsv = EXCLUDED.tsv, ranking_tsv = EXCLUDED.ranking_tsv,
+                facet_ids = EXCLUDED.facet_ids, tsv = EXCLUDED.tsv,
+                ranking_tsv = EXCLUDED.ranking_tsv,
                 subject_tsv = EXCLUDED.subject_tsv
         """  # noqa: S608 (the table name is ours; every value is a parameter)
         sampled = [d.work_id for d in documents if d.sample < SAMPLE_BUCKETS]
@@ -209,11 +214,11 @@ class PostgresEngine(Engine):
             cursor.executemany(sql, rows)
             if sampled:
                 cursor.execute(
-                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facets, bucket, rank)
-                        SELECT work_id, tsv, ranking_tsv, facets, sample, rank FROM {TABLE}
+                    f"""INSERT INTO {SAMPLE} (work_id, tsv, ranking_tsv, facet_ids, bucket, rank)
+                        SELECT work_id, tsv, ranking_tsv, facet_ids, sample, rank FROM {TABLE}
                         WHERE work_id = ANY(%s)
                         ON CONFLICT (work_id) DO UPDATE SET tsv = EXCLUDED.tsv,
-                            ranking_tsv = EXCLUDED.ranking_tsv, facets = EXCLUDED.facets,
+                            ranking_tsv = EXCLUDED.ranking_tsv, facet_ids = EXCLUDED.facet_ids,
                             bucket = EXCLUDED.bucket, rank = EXCLUDED.rank""",  # noqa: S608
                     [sampled],
                 )
@@ -233,7 +238,7 @@ class PostgresEngine(Engine):
         """The bounded-work algorithm of :mod:`catalogue.search.engine`, sized first on
         the 2 % sample (one small query), so that a broad query never counts or ranks
         its matches in the whole index, and a narrow one is read in one statement."""
-        sampled, sampled_ta, sampled_held, sample_counts = self._sample(plan)
+        sampled, sampled_ta, sampled_held, sample_facets = self._sample(plan)
         if sampled < SURELY_BROAD * engine.EXACT_LIMIT / SAMPLE_SCALE:
             page = self._exact(plan, sort, offset, limit)
             if page is not None:
@@ -244,14 +249,17 @@ class PostgresEngine(Engine):
                 ids = self._broad_relevance(plan, wanted, sampled_ta, sampled_held)[offset:wanted]
             else:
                 ids = self._broad_sorted(plan, sort, offset, max(wanted - offset, 0))
-        return engine.estimated_page(ids, sampled, sample_counts)
+        numbers, spread = sample_facets
+        counts = Counter({token: n * spread for token, n in facet_ids.count(numbers).items()})
+        return engine.estimated_page(ids, sampled, counts)
 
-    def _sample(self, plan: Plan) -> tuple[int, int, dict[int, int], Counter]:
+    def _sample(self, plan: Plan) -> tuple[int, int, dict[int, int], tuple[bytes, float]]:
         """In the sample: how many works match, how many match in titles and authors
-        (and how many of those each threshold of HELD_BY holds), and their facet counts,
-        scaled to the sample. When the sample holds more than
-        FACET_SAMPLE matches, facets are counted on as many of its buckets as hold about
-        that many (a very broad query's counts need no more to be "environ" right)."""
+        (and how many of those each threshold of HELD_BY holds), and their facet numbers
+        (counted only if the query is broad) with the factor that scales their counts to
+        the sample. When the sample holds more than FACET_SAMPLE matches, facets are
+        counted on as many of its buckets as hold about that many (a very broad query's
+        counts need no more to be "environ" right)."""
         where, params = _where(plan)
         ta = _title_author_query(plan)
         held = ", ".join(
@@ -259,7 +267,7 @@ class PostgresEngine(Engine):
         )
         sql = f"""
             WITH hits AS MATERIALIZED (
-                SELECT facets, bucket, rank,
+                SELECT facet_ids, bucket, rank,
                     {"ranking_tsv @@ %s::tsquery" if ta else "FALSE"} AS ta
                 FROM {SAMPLE} WHERE {where}
             ),
@@ -270,19 +278,14 @@ class PostgresEngine(Engine):
                     ARRAY[{held}] AS held
                 FROM hits
             )
-            SELECT NULL, n, ta, buckets, held FROM sized
-            UNION ALL
-            SELECT token, count(*), 0, 0, NULL FROM (
-                SELECT unnest(facets) AS token FROM hits
-                WHERE bucket < (SELECT buckets FROM sized)
-            ) AS tokens
-            GROUP BY token
+            SELECT n, ta, buckets, held, (
+                SELECT string_agg(facet_ids, ''::bytea) FROM hits WHERE bucket < sized.buckets
+            ) FROM sized
         """  # noqa: S608
         rows = self._fetch(sql, [*([ta] if ta else []), *params])
-        _none, count, title_author, buckets, held = next(row for row in rows if row[0] is None)
+        count, title_author, buckets, held, numbers = rows[0]
         spread = SAMPLE_BUCKETS / int(buckets)
-        counts = Counter({token: n * spread for token, n, *_rest in rows if token is not None})
-        return count, title_author, dict(zip(HELD_BY, held, strict=True)), counts
+        return count, title_author, dict(zip(HELD_BY, held, strict=True)), (numbers, spread)
 
     def _exact(self, plan: Plan, sort: str, offset: int, limit: int) -> Page | None:
         """Count, rank and facet every match in one statement, or None when there are
@@ -293,7 +296,7 @@ class PostgresEngine(Engine):
         sql = f"""
             WITH hits AS MATERIALIZED (
                 SELECT work_id, title_key, title_terms, title_words, author_key, year, rank,
-                    ranking_tsv, subject_tsv, facets
+                    ranking_tsv, subject_tsv, facet_ids
                 FROM {TABLE} WHERE {where} LIMIT {cap + 1}
             ),
             total AS (SELECT count(*) AS n FROM hits),
@@ -301,23 +304,19 @@ class PostgresEngine(Engine):
                 SELECT work_id FROM hits WHERE (SELECT n FROM total) <= {cap}
                 ORDER BY {order} LIMIT %s OFFSET %s
             )
-            SELECT 0, NULL, n FROM total
-            UNION ALL SELECT 1, work_id::text, 0 FROM page
-            UNION ALL (
-                SELECT 2, token, count(*) FROM (
-                    SELECT unnest(facets) AS token FROM hits
-                    WHERE (SELECT n FROM total) <= {cap}
-                ) AS tokens GROUP BY token
-            )
+            SELECT 0, NULL::integer, n, NULL::bytea FROM total
+            UNION ALL SELECT 1, work_id, 0, NULL FROM page
+            UNION ALL SELECT 2, NULL, 0, string_agg(facet_ids, ''::bytea) FROM hits
+                WHERE (SELECT n FROM total) <= {cap}
         """  # noqa: S608
         rows = self._fetch(sql, [*params, *order_params, limit, offset])
-        total = next(n for kind, _value, n in rows if kind == 0)
+        total = next(n for kind, _id, n, _numbers in rows if kind == 0)
         if total > cap:
             return None
         # UNION ALL keeps each branch's order: the page's rows come in rank order.
-        ids = [int(value) for kind, value, _n in rows if kind == 1]
-        counts = Counter({value: n for kind, value, n in rows if kind == 2})
-        return Page(ids, total, True, counts)
+        ids = [work_id for kind, work_id, _n, _numbers in rows if kind == 1]
+        numbers = next(numbers for kind, _id, _n, numbers in rows if kind == 2)
+        return Page(ids, total, True, facet_ids.count(numbers))
 
     def _broad_relevance(
         self, plan: Plan, wanted: int, sampled_ta: int, sampled_held: dict[int, int]
@@ -335,7 +334,7 @@ class PostgresEngine(Engine):
             condition, values = tiers[0]
             sql = f"""
                 WITH titled AS MATERIALIZED (
-                    SELECT work_id, rank, tsv, facets FROM {TABLE} WHERE {condition}
+                    SELECT work_id, rank, tsv FROM {TABLE} WHERE {condition}
                     LIMIT {TITLE_RANGE}
                 )
                 SELECT work_id FROM titled WHERE {where} ORDER BY rank DESC, work_id LIMIT %s

@@ -9,8 +9,9 @@ creates, beside ``catalogue_workindex``:
   FTS5 token (``f`` and a hash of it), the thresholds of libraries holding it the same
   way (``r:2``…, read for a broad query's best-held candidates), and ``zsample`` for the
   works of the fixed 2 % sample, so that a query's words, filters and sample are one MATCH;
-- ``facet_list``, a column of ``catalogue_workindex``: the work's facet tokens, counted
-  in Python for the works of a page's query (faster than SQLite's GROUP BY).
+- ``facet_ids``, a column of ``catalogue_workindex``: the work's facet tokens as numbers
+  (:mod:`catalogue.search.facet_ids`), counted for the works of a page's query over their
+  values concatenated by ``group_concat`` (migration 0008).
 
 A query is one MATCH first, up to EXACT_LIMIT + 1 works: under the limit, its page is
 ranked and its facets counted over those works; over it, the total and facet counts are
@@ -23,7 +24,7 @@ from collections import Counter
 
 from django.db import connection
 
-from catalogue.search import engine
+from catalogue.search import engine, facet_ids
 from catalogue.search.documents import HELD_BY, held_by_token
 from catalogue.search.engine import (
     MAX_BROAD_RESULTS,
@@ -37,7 +38,6 @@ from catalogue.search.query import ALL_FIELDS, AUTHORS, SUBJECTS, TITLE, Plan
 
 TABLE = "catalogue_workindex"
 FTS = "catalogue_workindex_fts"
-SEPARATOR = "\x1f"  # between the facet tokens of ``facet_list``
 _CLOSENESS_TERMS = 6
 SAMPLE_MARK = "zsample"
 CANDIDATES = 200
@@ -147,10 +147,11 @@ class SqliteEngine(Engine):
             return
         ids = [d.work_id for d in documents]
         self.delete(ids)
+        numbered = facet_ids.numbers(t for d in documents for t in d.facets)
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {TABLE} (work_id, title_key, title_terms, author_key, year, "  # noqa: S608
-                "library_count, available_count, rank, sample, title_words, facet_list) "
+                "library_count, available_count, rank, sample, title_words, facet_ids) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
@@ -164,7 +165,7 @@ class SqliteEngine(Engine):
                         d.rank,
                         d.sample,
                         d.title_words,
-                        SEPARATOR.join(d.facets),
+                        facet_ids.pack(d.facets, numbered),
                     )
                     for d in documents
                 ],  # fmt: skip
@@ -240,14 +241,13 @@ class SqliteEngine(Engine):
 
     def _facets(self, ids) -> Counter:
         condition, params = _ids(ids)
-        counts: Counter = Counter()
-        for (facet_list,) in self._fetch(
-            f"SELECT facet_list FROM {TABLE} WHERE {condition}",  # noqa: S608
+        # One row: the works' facet numbers, concatenated as hex (SQLite's group_concat
+        # writes text), counted as a histogram.
+        (numbers,) = self._fetch(
+            f"SELECT group_concat(hex(facet_ids), '') FROM {TABLE} WHERE {condition}",  # noqa: S608
             params,
-        ):
-            if facet_list:
-                counts.update(facet_list.split(SEPARATOR))
-        return counts
+        )[0]
+        return facet_ids.count(bytes.fromhex(numbers) if numbers else b"")
 
     def _candidates(self, plan: Plan, wanted: int) -> list[int]:
         """A broad query's candidates: works titled exactly as the query, the best-held
