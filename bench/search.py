@@ -41,6 +41,7 @@ import queue
 import random
 import re
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -171,10 +172,22 @@ class Source:
         return [(w, s) for w, value in rows if (s := self._json(value))]
 
     def facets(self) -> dict[int, list[str]]:
+        """Each work's facet tokens, sorted (as the documents list them)."""
         if self.vendor == "postgresql":
-            rows = self.rows("SELECT work_id, facets FROM catalogue_workindex WHERE work_id <= %s")
-            return {w: list(f) for w, f in rows}
+            cursor = self.conn.cursor()
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'catalogue_workindex'"
+            )
+            if "facets" in {row[0] for row in cursor.fetchall()}:  # before migration 0008
+                rows = self.rows(
+                    "SELECT work_id, facets FROM catalogue_workindex WHERE work_id <= %s"
+                )
+                return {w: list(f) for w, f in rows}
+            return self._numbered("SELECT id, token FROM catalogue_facettoken")
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(catalogue_workindex)")}
+        if "facet_ids" in columns:  # migration 0008: numbers
+            return self._numbered("SELECT id, token FROM catalogue_facettoken")
         if "facet_list" not in columns:  # --snapshot of a commit before 58f4dea: a table
             found: dict[int, list[str]] = defaultdict(list)
             for work_id, token in self.rows(
@@ -185,6 +198,18 @@ class Source:
         # catalogue.search.sqlite: a work's facet tokens in one column, U+001F between them.
         rows = self.rows("SELECT work_id, facet_list FROM catalogue_workindex WHERE work_id <= %s")
         return {w: sorted(f.split("\x1f")) for w, f in rows if f}
+
+    def _numbered(self, dictionary: str) -> dict[int, list[str]]:
+        """Facet tokens stored as numbers (catalogue.search.facet_ids), named."""
+        cursor = self.conn.cursor()
+        cursor.execute(dictionary)
+        names = dict(cursor.fetchall())
+        rows = self.rows("SELECT work_id, facet_ids FROM catalogue_workindex WHERE work_id <= %s")
+        return {
+            work_id: sorted(names[n] for n in struct.unpack(f">{len(value) // 4}i", value))
+            for work_id, value in rows
+            if value
+        }
 
 
 def _content_words(text: str) -> list[str]:
