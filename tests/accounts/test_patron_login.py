@@ -5,6 +5,7 @@ import html
 import time
 
 from axes.models import AccessAttempt
+from django.contrib.auth.hashers import check_password
 from django.db import connection
 from django.urls import reverse
 
@@ -75,7 +76,16 @@ def test_the_pin_is_stored_nowhere(client, systems):
             if not table.startswith(("accounts_", "axes_", "django_session")):
                 continue
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (table names from the schema)
-            dumped = repr(cursor.fetchall())
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+            if "password" in columns:
+                # A password column holds a hash or an unusable mark, both random
+                # characters that may hold any four digits: checked as hashes instead.
+                at = columns.index("password")
+                for row in rows:
+                    assert not any(check_password(pin, row[at]) for pin in ("8642", BRON_PIN))
+                rows = [row[:at] + row[at + 1 :] for row in rows]
+            dumped = repr(rows)
             assert "8642" not in dumped, table
             assert BRON_PIN not in dumped.replace(BRON_CARD, ""), table
 
