@@ -41,7 +41,6 @@ import queue
 import random
 import re
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -184,10 +183,10 @@ class Source:
                     "SELECT work_id, facets FROM catalogue_workindex WHERE work_id <= %s"
                 )
                 return {w: list(f) for w, f in rows}
-            return self._numbered("SELECT id, token FROM catalogue_facettoken")
+            return self._numbered()
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(catalogue_workindex)")}
         if "facet_ids" in columns:  # migration 0008: numbers
-            return self._numbered("SELECT id, token FROM catalogue_facettoken")
+            return self._numbered()
         if "facet_list" not in columns:  # --snapshot of a commit before 58f4dea: a table
             found: dict[int, list[str]] = defaultdict(list)
             for work_id, token in self.rows(
@@ -199,14 +198,16 @@ class Source:
         rows = self.rows("SELECT work_id, facet_list FROM catalogue_workindex WHERE work_id <= %s")
         return {w: sorted(f.split("\x1f")) for w, f in rows if f}
 
-    def _numbered(self, dictionary: str) -> dict[int, list[str]]:
+    def _numbered(self) -> dict[int, list[str]]:
         """Facet tokens stored as numbers (catalogue.search.facet_ids), named."""
+        from catalogue.search import facet_ids
+
         cursor = self.conn.cursor()
-        cursor.execute(dictionary)
+        cursor.execute("SELECT id, token FROM catalogue_facettoken")
         names = dict(cursor.fetchall())
         rows = self.rows("SELECT work_id, facet_ids FROM catalogue_workindex WHERE work_id <= %s")
         return {
-            work_id: sorted(names[n] for n in struct.unpack(f">{len(value) // 4}i", value))
+            work_id: sorted(names[n] for n in facet_ids.unpack(value))
             for work_id, value in rows
             if value
         }

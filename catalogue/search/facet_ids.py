@@ -43,6 +43,11 @@ def pack(tokens: Iterable[str], numbered: dict[str, int]) -> bytes:
     return np.array(sorted(numbered[t] for t in tokens), dtype=DTYPE).tobytes()
 
 
+def unpack(packed: bytes) -> list[int]:
+    """The numbers of one stored value (or of several concatenated)."""
+    return np.frombuffer(packed, dtype=DTYPE).tolist()
+
+
 def count(packed: bytes | memoryview | None) -> Counter:
     """token → how many of the packed documents carry it."""
     if not packed:
