@@ -414,8 +414,21 @@ def server_settings() -> str:
     with psycopg.connect(data.DATABASE_URL, autocommit=True) as conn:
         values = [conn.execute(f"SHOW {name}").fetchone()[0] for name in names]
         started = conn.execute("SELECT pg_postmaster_start_time()::timestamp(0)").fetchone()[0]
+        buffers, documents = conn.execute(
+            "SELECT setting::bigint * current_setting('block_size')::bigint, "
+            "pg_total_relation_size('catalogue_workindex') "
+            "FROM pg_settings WHERE name = 'shared_buffers'"
+        ).fetchone()
     settings = ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True))
-    return f"{settings}; up since {started} UTC"
+    described = f"{settings}; up since {started} UTC"
+    if buffers < documents:
+        # Then a narrow query's matches are copied from the system's cache page by page,
+        # which costs PostgreSQL a third more CPU per search (bench/README.md, 5 December).
+        described += (
+            f"\nwarning: shared_buffers ({data.mb(buffers)}) is smaller than the search "
+            f"documents ({data.mb(documents)}): give it a quarter of the memory (README)"
+        )
+    return described
 
 
 def postgres_ticks(pids: set[int]) -> dict[int, int]:
