@@ -176,10 +176,11 @@ def search_works(request, params: Query[SearchIn]):
 
 
 def _work_page(pk: int):
-    work, moved_to = selectors.find_work(pk)
-    if work is None:
-        work, _ = selectors.find_work(moved_to)
-    return selectors.work_page(work, datetime.now(hours.TZ))
+    now = datetime.now(hours.TZ)
+    page, moved_to = selectors.work_page(pk, now)
+    if page is None:
+        page, _ = selectors.work_page(moved_to, now)
+    return page
 
 
 @router.get("/works/{pk}", response={200: WorkOut, 404: ErrorOut, 422: ValidationErrorOut})

@@ -190,19 +190,35 @@ _ITEM_FIELDS = (
 )  # fmt: skip
 
 
-def work_page(work: Work, now: datetime) -> WorkPage:
-    """Everything the work's page shows except live availability, in two queries:
-    records and copies (the sites come from the process's copy of them)."""
-    records = list(
-        Record.objects.filter(work=work)
-        .select_related("library", "source")
-        .only(*_RECORD_FIELDS)
-        .order_by("year", "pk")
+_WORK_FIELDS = tuple(
+    f"work__{name}"
+    for name in ("title", "main_author", "doc_type", "year", "record_count", "library_count",
+                 "updated_at")
+)  # fmt: skip
+
+
+def work_page(work_id: int, now: datetime) -> tuple[WorkPage | None, int | None]:
+    """(everything the work's page shows except live availability, None) or, for a work
+    deduplication merged into another, (None, the id of the work that holds its editions
+    now), as :func:`find_work`. Raises Http404 for an unknown id or a work left without
+    records. Two queries: the work with its records, and their copies (the sites come
+    from the process's copy of them)."""
+    # Sorted here, not by the database: the same order on every database (works without
+    # a year last), and one ORDER BY fewer to compile (a third of this query's Python).
+    records = sorted(
+        Record.objects.filter(work_id=work_id)
+        .select_related("work", "library", "source")
+        .only(*_RECORD_FIELDS, *_WORK_FIELDS),
+        key=lambda r: (r.year is None, r.year or 0, r.pk),
     )
     if not records:
+        work, moved_to = find_work(work_id)
+        if work is None:
+            return None, moved_to
         raise Http404("Cette œuvre n'a plus de notice.")
+    work = records[0].work
     # The description is the first edition's (the year the work's line gives).
-    main = min(records, key=lambda r: (r.year is None, r.year or 0, r.pk))
+    main = records[0]
     editions: dict[tuple, Edition] = {}
     for record in sorted(records, key=lambda r: (-(r.year or 0), r.pk)):
         editions.setdefault(_edition_key(record), Edition([])).records.append(record)
@@ -217,10 +233,9 @@ def work_page(work: Work, now: datetime) -> WorkPage:
     by_id = {record.pk: record for record in records}
     today = now.astimezone(hours.TZ).date()
     sites = network_selectors.sites_by_id(today)
-    items = list(
-        Item.objects.filter(record__work=work)
-        .only(*_ITEM_FIELDS)
-        .order_by("library_id", "site_id", "call_number", "pk")
+    items = sorted(
+        Item.objects.filter(record__work_id=work_id).only(*_ITEM_FIELDS),
+        key=lambda i: (i.library_id, i.site_id is None, i.site_id or 0, i.call_number, i.pk),
     )
     places: dict[tuple, SiteHoldings] = {}
     for item in items:
@@ -241,4 +256,4 @@ def work_page(work: Work, now: datetime) -> WorkPage:
     return WorkPage(
         work, main, records, list(editions.values()), holdings, list(places.values()),
         holding_sites,
-    )  # fmt: skip
+    ), None  # fmt: skip

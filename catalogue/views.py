@@ -121,11 +121,11 @@ def complete(request):
 
 @require_GET
 def work(request, pk: int, live: bool = False):
-    found, moved_to = selectors.find_work(pk)
-    if found is None:
-        return redirect("catalogue:work", pk=moved_to, permanent=True)
     now = current_time()
-    page = selectors.work_page(found, now)
+    page, moved_to = selectors.work_page(pk, now)
+    if page is None:
+        return redirect("catalogue:work", pk=moved_to, permanent=True)
+    found = page.work
     if live:
         page.apply(availability.live_availability(page.items))
     url = request.build_absolute_uri(reverse("catalogue:work", args=[found.pk]))
@@ -165,10 +165,9 @@ def work_availability(request, pk: int):
     (htmx fragment); a plain request (no JavaScript) gets the whole page with it."""
     if request.headers.get("HX-Request") != "true":
         return work(request, pk, live=True)
-    found, moved_to = selectors.find_work(pk)
-    if found is None:
+    page, moved_to = selectors.work_page(pk, current_time())
+    if page is None:
         return redirect("catalogue:work_availability", pk=moved_to)
-    page = selectors.work_page(found, current_time())
     page.apply(availability.live_availability(page.items))
     context = {"page": page, "live": True, "fragment": True, "announcement": announcement(page)}
     response = render(request, "catalogue/_availability.html", context)
