@@ -57,6 +57,26 @@ def estimated_page(work_ids: list[int], sampled: int, sample_counts: Counter) ->
     return Page(work_ids, max(round(sampled * SAMPLE_SCALE), EXACT_LIMIT + 1), False, counts)
 
 
+# Tiers decided by the document's own columns (title key, own title's terms); the others
+# match text vectors, which costs ten times as much per row.
+COLUMN_TIERS = (0, 1, 2)
+
+
+def _tier_case(tiers: dict[int, tuple[str, list]], which) -> tuple[str, list]:
+    cases, params = [], []
+    for tier, (condition, values) in sorted(tiers.items()):
+        if tier in which:
+            cases.append(f"WHEN {condition} THEN {tier}")
+            params += values
+    return (f"CASE {' '.join(cases)} ELSE 6 END", params) if cases else ("6", [])
+
+
+def _coverage(in_own_title: list) -> tuple[str, list]:
+    covered = " + ".join(f"({condition})" for condition, _value in in_own_title) or "0"
+    params = [value for _condition, value in in_own_title]
+    return f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END", params
+
+
 def order_by(
     sort: str, *, newest: str, tiers: dict[int, tuple[str, list]], in_own_title: list
 ) -> tuple[str, list]:
@@ -71,17 +91,50 @@ def order_by(
         return "author_key = '', author_key, title_key, work_id", []
     if not tiers:
         return "rank DESC, work_id", []
-    cases, params = [], []
-    for tier, (condition, values) in sorted(tiers.items()):
-        cases.append(f"WHEN {condition} THEN {tier}")
-        params += values
-    covered = " + ".join(f"({condition})" for condition, _value in in_own_title) or "0"
-    params += [value for _condition, value in in_own_title]
-    order = (
-        f"CASE {' '.join(cases)} ELSE 6 END, "
-        f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END, rank DESC, work_id"
-    )
-    return order, params
+    tier, tier_params = _tier_case(tiers, range(7))
+    coverage, coverage_params = _coverage(in_own_title)
+    return f"{tier}, {coverage}, rank DESC, work_id", [*tier_params, *coverage_params]
+
+
+def ranked_page(
+    source: str, source_params: list, sort: str, limit: int, offset: int, *, newest: str,
+    tiers: dict[int, tuple[str, list]], in_own_title: list,
+) -> tuple[str, list]:  # fmt: skip
+    """``SELECT work_id`` of one page of ``source`` ("a relation WHERE a condition") in
+    ``sort`` order. By relevance, the works of the column tiers (0-2) come first: they
+    are ranked alone, and the others — whose tiers match text vectors — only when the
+    first are too few to fill the page. ``UNION ALL`` reads its branches in order (no
+    parallel plans: settings.py) and the outer LIMIT stops before the second when the
+    first fills the page: a query with many title matches ranks 10,000 works for the
+    price of their columns."""
+    order, order_params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
+    costly = {tier: value for tier, value in tiers.items() if tier not in COLUMN_TIERS}
+    if sort != "relevance" or not costly or len(costly) == len(tiers):
+        sql = f"SELECT work_id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
+        return sql, [*source_params, *order_params, limit, offset]
+    first, first_params = _tier_case(tiers, COLUMN_TIERS)
+    rest, rest_params = _tier_case(costly, costly)
+    coverage, coverage_params = _coverage(in_own_title)
+    wanted = offset + limit
+    sql = f"""
+        SELECT work_id FROM (
+            SELECT work_id FROM (
+                SELECT work_id FROM {source} AND {first} < 6
+                ORDER BY {first}, {coverage}, rank DESC, work_id LIMIT %s
+            ) AS column_tiers
+            UNION ALL
+            SELECT work_id FROM (
+                SELECT work_id FROM {source} AND {first} = 6
+                ORDER BY {rest}, {coverage}, rank DESC, work_id LIMIT %s
+            ) AS other_tiers
+        ) AS ranked LIMIT %s OFFSET %s
+    """  # noqa: S608 (the SQL is the engines'; every value is a parameter)
+    params = [
+        *source_params, *first_params, *first_params, *coverage_params, wanted,
+        *source_params, *first_params, *rest_params, *coverage_params, wanted,
+        limit, offset,
+    ]  # fmt: skip
+    return sql, params
 
 
 class Engine:

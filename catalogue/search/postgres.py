@@ -167,16 +167,25 @@ def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _order(plan: Plan, sort: str) -> tuple[str, list]:
-    return order_by(
-        sort,
-        newest="year DESC NULLS LAST",
-        tiers=_tier_conditions(plan),
-        in_own_title=[
+def _ranking(plan: Plan) -> dict:
+    """This engine's SQL of the ranking (:func:`engine.order_by`)."""
+    return {
+        "newest": "year DESC NULLS LAST",
+        "tiers": _tier_conditions(plan),
+        "in_own_title": [
             ("(title_terms LIKE %s)::int", f"% {term} %")
             for term in plan.rank_terms[:_CLOSENESS_TERMS]
         ],
-    )
+    }
+
+
+def _order(plan: Plan, sort: str) -> tuple[str, list]:
+    return order_by(sort, **_ranking(plan))
+
+
+def _page(source: str, params: list, plan: Plan, sort: str, limit: int, offset: int):
+    """One page of ``source`` in ``sort`` order (:func:`engine.ranked_page`)."""
+    return engine.ranked_page(source, params, sort, limit, offset, **_ranking(plan))
 
 
 class PostgresEngine(Engine):
@@ -303,7 +312,8 @@ class PostgresEngine(Engine):
         more than EXACT_LIMIT (then nothing was ranked nor counted)."""
         cap = engine.EXACT_LIMIT
         where, params = _where(plan)
-        order, order_params = _order(plan, sort)
+        within = f"hits WHERE (SELECT n FROM total) <= {cap}"  # noqa: S608
+        page, page_params = _page(within, [], plan, sort, limit, offset)
         sql = f"""
             WITH hits AS MATERIALIZED (
                 SELECT work_id, title_key, title_terms, title_words, author_key, year, rank,
@@ -311,16 +321,13 @@ class PostgresEngine(Engine):
                 FROM {TABLE} WHERE {where} LIMIT {cap + 1}
             ),
             total AS (SELECT count(*) AS n FROM hits),
-            page AS (
-                SELECT work_id FROM hits WHERE (SELECT n FROM total) <= {cap}
-                ORDER BY {order} LIMIT %s OFFSET %s
-            )
+            page AS ({page})
             SELECT 0, NULL::integer, n, NULL::bytea FROM total
             UNION ALL SELECT 1, work_id, 0, NULL FROM page
             UNION ALL SELECT 2, NULL, 0, string_agg(facet_ids, ''::bytea) FROM hits
                 WHERE (SELECT n FROM total) <= {cap}
         """  # noqa: S608
-        rows = self._fetch(sql, [*params, *order_params, limit, offset])
+        rows = self._fetch(sql, [*params, *page_params])
         total = next(n for kind, _id, n, _numbers in rows if kind == 0)
         if total > cap:
             return None
@@ -366,12 +373,10 @@ class PostgresEngine(Engine):
                 [*([ta] if ta else []), *params, wanted],
             )
             _settings(enable_bitmapscan="on")
-        order, order_params = _order(plan, "relevance")
-        sql = f"""
-            SELECT work_id FROM {TABLE} WHERE work_id = ANY(%s)
-            ORDER BY {order} LIMIT %s
-        """  # noqa: S608
-        return self._ids(sql, [list(dict.fromkeys(candidates)), *order_params, wanted])
+        source = f"{TABLE} WHERE work_id = ANY(%s)"  # noqa: S608
+        sql, params = _page(source, [list(dict.fromkeys(candidates))], plan, "relevance",
+                            wanted, 0)  # fmt: skip
+        return self._ids(sql, params)
 
     def _best_held(
         self, ta: str, size: int, sampled_ta: int, sampled_held: dict[int, int]

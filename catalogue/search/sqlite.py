@@ -126,16 +126,20 @@ def _tier_conditions(plan: Plan) -> dict[int, tuple[str, list]]:
     return tiers
 
 
-def _order(plan: Plan, sort: str) -> tuple[str, list]:
-    return order_by(
-        sort,
-        newest="year IS NULL, year DESC",
-        tiers=_tier_conditions(plan),
-        in_own_title=[
+def _ranking(plan: Plan) -> dict:
+    """This engine's SQL of the ranking (:func:`engine.order_by`)."""
+    return {
+        "newest": "year IS NULL, year DESC",
+        "tiers": _tier_conditions(plan),
+        "in_own_title": [
             ("instr(title_terms, %s) > 0", f" {term} ")
             for term in plan.rank_terms[:_CLOSENESS_TERMS]
         ],
-    )
+    }
+
+
+def _order(plan: Plan, sort: str) -> tuple[str, list]:
+    return order_by(sort, **_ranking(plan))
 
 
 class SqliteEngine(Engine):
@@ -232,12 +236,10 @@ class SqliteEngine(Engine):
 
     def _ranked(self, plan: Plan, sort: str, ids, offset: int, limit: int) -> list[int]:
         condition, params = _ids(ids)
-        order, order_params = _order(plan, sort)
-        return self._column(
-            f"SELECT work_id FROM {TABLE} WHERE {condition} ORDER BY {order} "  # noqa: S608
-            "LIMIT %s OFFSET %s",
-            [*params, *order_params, limit, offset],
+        sql, params = engine.ranked_page(
+            f"{TABLE} WHERE {condition}", params, sort, limit, offset, **_ranking(plan)
         )
+        return self._column(sql, params)
 
     def _facets(self, ids) -> Counter:
         condition, params = _ids(ids)

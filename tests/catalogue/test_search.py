@@ -362,3 +362,35 @@ def test_the_candidates_of_a_broad_query_are_its_best_held_title_and_author_matc
             assert engine._best_held(title_author, held + 1) == oracle[: held + 1]
         assert len(read) == len(documents.HELD_BY) + 1  # too few held: all matches read
         assert set(oracle[:200]) <= set(engine._candidates(the_plan, 1))
+
+
+@pytest.mark.parametrize("text", ["revue", "austen", "journal", "histoire de france"])
+def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, text):
+    """A page by relevance ranks the works of the column tiers (0-2) apart, and the
+    others only when those are too few (engine.ranked_page): page after page, in pages
+    that straddle the two, the order is that of one ORDER BY over every match."""
+    if connection.vendor == "postgresql":
+        from catalogue.search import postgres as module
+    else:
+        from catalogue.search import sqlite as module
+    the_plan = plan(text=text)
+    current = search.current_engine()
+    ids = current.run(the_plan, sort="relevance", offset=0, limit=10_000).work_ids
+    ranking = module._ranking(the_plan)
+    order, params = engine_module.order_by("relevance", **ranking)
+    marks = ", ".join("%s" for _ in ids)
+    first, first_params = engine_module._tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
+    where = f"work_id IN ({marks}) ORDER BY {order}"
+    sql = f"SELECT work_id, {first} FROM catalogue_workindex WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*first_params, *ids, *params])
+        rows = cursor.fetchall()
+    expected = [work_id for work_id, _tier in rows]
+    in_column_tiers = sum(tier < 6 for _work_id, tier in rows)
+    assert 0 < in_column_tiers < len(expected)  # both parts of the ranking are read
+    assert ids == expected
+    per_page = 7
+    paged = []
+    for offset in range(0, len(expected), per_page):
+        paged += current.run(the_plan, sort="relevance", offset=offset, limit=per_page).work_ids
+    assert paged == expected
