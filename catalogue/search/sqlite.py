@@ -13,9 +13,10 @@ creates, beside ``catalogue_workindex``:
   (:mod:`catalogue.search.facet_ids`), counted for the works of a page's query over their
   values concatenated by ``group_concat`` (migration 0008).
 
-A query is one MATCH first, up to EXACT_LIMIT + 1 works: under the limit, its page is
-ranked and its facets counted over those works; over it, the total and facet counts are
-the sample's, scaled, and the page is ranked among bounded candidates, as on PostgreSQL.
+A query's matches are counted first, up to EXACT_LIMIT + 1 (their ids only): under the
+limit, one statement reads each match's index row once and ranks its page and counts its
+facets over them; over it, the total and facet counts are the sample's, scaled, and the
+page is ranked among bounded candidates, as on PostgreSQL.
 """
 
 import hashlib
@@ -200,27 +201,27 @@ class SqliteEngine(Engine):
     # ------------------------------------------------------------------- searching
 
     def run(self, plan: Plan, *, sort: str, offset: int, limit: int, facets: bool = True) -> Page:
-        """One MATCH gives the works (up to EXACT_LIMIT + 1); under the limit they are
-        ranked and their facets counted exactly, over it the sample sizes the query and
-        the page is ranked among bounded candidates."""
+        """Counted first, up to EXACT_LIMIT + 1 matches (their ids only): under the limit
+        they are ranked and their facets counted in one statement; over it the sample
+        sizes the query and the page is ranked among bounded candidates."""
         cap = engine.EXACT_LIMIT
         if plan.is_empty and not plan.filters:
             return Page([], 0, True, Counter())
-        hits = [row[0] for row in self._fetch(
-            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s",  # noqa: S608
+        (count,) = self._fetch(
+            f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)",  # noqa: S608
             [match(plan), cap + 1],
-        )]  # fmt: skip
-        if len(hits) <= cap:
-            return Page(
-                self._ranked(plan, sort, hits, offset, limit) if hits else [],
-                len(hits),
-                True,
-                self._facets(hits) if facets and hits else Counter(),
-            )
-        sampled = [row[0] for row in self._fetch(
-            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s",  # noqa: S608
+        )[0]
+        if count == 0:
+            return Page([], 0, True, Counter())
+        if count <= cap:
+            page = self._exact(plan, sort, offset, limit, facets)
+            if page is not None:
+                return page
+        sampled, numbers = self._fetch(
+            f"SELECT count(*), group_concat(hex(facet_ids), '') FROM {FTS} "  # noqa: S608
+            f"JOIN {TABLE} ON work_id = {FTS}.rowid WHERE {FTS} MATCH %s",
             [match(plan, sample=True)],
-        )]  # fmt: skip
+        )[0]
         wanted = min(offset + limit, MAX_BROAD_RESULTS)
         if sort == "relevance":
             ids = self._ranked(plan, sort, self._candidates(plan, wanted), offset, limit)
@@ -232,7 +233,37 @@ class SqliteEngine(Engine):
                 "LIMIT %s OFFSET %s",
                 [*params, *order_params, max(wanted - offset, 0), offset],
             )
-        return estimated_page(ids, len(sampled), self._facets(sampled))
+        return estimated_page(ids, sampled, _counted(numbers))
+
+    def _exact(self, plan: Plan, sort: str, offset: int, limit: int, facets: bool) -> Page | None:
+        """Count, rank and facet every match in one statement, as on PostgreSQL: each
+        match's index row is read once, joined to the full-text match (not looked up
+        again by id for the ranking, then for the facets). None when the index grew
+        past EXACT_LIMIT since it was counted."""
+        cap = engine.EXACT_LIMIT
+        page, page_params = engine.ranked_page(
+            "hits WHERE 1", [], sort, limit, offset, **_ranking(plan)
+        )
+        numbers = "group_concat(hex(facet_ids), '')" if facets else "NULL"
+        sql = f"""
+            WITH hits AS MATERIALIZED (
+                SELECT w.work_id, w.title_key, w.title_terms, w.title_words, w.author_key,
+                    w.year, w.rank, w.facet_ids
+                FROM {FTS} JOIN {TABLE} AS w ON w.work_id = {FTS}.rowid
+                WHERE {FTS} MATCH %s LIMIT {cap + 1}
+            )
+            SELECT 0, count(*), NULL FROM hits
+            UNION ALL SELECT 1, work_id, NULL FROM ({page})
+            UNION ALL SELECT 2, NULL, {numbers} FROM hits
+        """  # noqa: S608
+        rows = self._fetch(sql, [match(plan), *page_params])
+        total = next(value for kind, value, _numbers in rows if kind == 0)
+        if total > cap:
+            return None
+        # UNION ALL keeps each branch's order: the page's rows come in rank order.
+        ids = [work_id for kind, work_id, _numbers in rows if kind == 1]
+        counts = next(_counted(numbers) for kind, _id, numbers in rows if kind == 2)
+        return Page(ids, total, True, counts)
 
     def _ranked(self, plan: Plan, sort: str, ids, offset: int, limit: int) -> list[int]:
         condition, params = _ids(ids)
@@ -240,16 +271,6 @@ class SqliteEngine(Engine):
             f"{TABLE} WHERE {condition}", params, sort, limit, offset, **_ranking(plan)
         )
         return self._column(sql, params)
-
-    def _facets(self, ids) -> Counter:
-        condition, params = _ids(ids)
-        # One row: the works' facet numbers, concatenated as hex (SQLite's group_concat
-        # writes text), counted as a histogram.
-        (numbers,) = self._fetch(
-            f"SELECT group_concat(hex(facet_ids), '') FROM {TABLE} WHERE {condition}",  # noqa: S608
-            params,
-        )[0]
-        return facet_ids.count(bytes.fromhex(numbers) if numbers else b"")
 
     def _candidates(self, plan: Plan, wanted: int) -> list[int]:
         """A broad query's candidates: works titled exactly as the query, the best-held
@@ -350,6 +371,12 @@ class SqliteEngine(Engine):
             ) GROUP BY author_key ORDER BY best DESC LIMIT %s
         """  # noqa: S608
         return [row[0] for row in self._fetch(sql, [prefix, prefix + "\x7f", limit])]
+
+
+def _counted(numbers: str | None) -> Counter:
+    """Facet counts from the works' facet numbers, concatenated as hex (SQLite's
+    group_concat writes text), counted as a histogram."""
+    return facet_ids.count(bytes.fromhex(numbers) if numbers else b"")
 
 
 def _trigrams(word: str) -> set[str]:
