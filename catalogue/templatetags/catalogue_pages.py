@@ -12,6 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 register = template.Library()
+_MARK = 918_273_645  # a work id that stands for any in a reversed URL
 
 
 def _escaped(value) -> str:
@@ -70,8 +71,10 @@ def applied_filters(facets: list[dict]) -> str:
 def result_items(rows) -> SafeString:
     """The ``<li>`` of each result line (:class:`catalogue.selectors.ResultRow`)."""
     items = []
+    # One reversal for the page (20 µs each): the work's id is put in its place.
+    before, _mark, after = reverse("catalogue:work", args=[_MARK]).partition(str(_MARK))
     for row in rows:
-        url = _escaped(reverse("catalogue:work", args=[row.work_id]))
+        url = _escaped(f"{before}{row.work_id}{after}")
         shown = [value for value in (row.main_author, row.year) if value] + [row.type_label]
         # Spaces between the spans, as the template had: without CSS, and for a screen
         # reader, "Austen, Jane 1946 Livre" and not "Austen, Jane1946Livre".

@@ -40,6 +40,17 @@ def test_a_result_line_reads_as_words_without_css():
     assert "2 bibliothèques Aucun exemplaire signalé en rayon" in text
 
 
+def test_result_lines_link_to_their_works():
+    from django.urls import reverse
+
+    from catalogue.selectors import ResultRow
+    from catalogue.templatetags.catalogue_pages import result_items
+
+    rows = [ResultRow(work_id, "T", "", None, "book", 1, 0) for work_id in (1, 90, 2**40)]
+    hrefs = re.findall(r'href="([^"]+)"', result_items(rows))
+    assert hrefs == [reverse("catalogue:work", args=[row.work_id]) for row in rows]
+
+
 def test_filters_are_links_that_keep_the_search_and_can_be_removed(corpus, db, client):
     library = corpus.libraries["villeurbanne"]
     html = client.get("/catalogue/", {"q": "finances"}).content.decode()
