@@ -324,6 +324,7 @@ class Run:
     db_cpu: float | None = None
     generator_cpu: float = 0.0  # this process: the load generator's threads
     busy: float = 0.0
+    reference_ms: tuple[float, float] = (0.0, 0.0)  # reference_loop() before and after
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -454,8 +455,24 @@ def group_ticks(leader: int) -> dict[int, int]:
     return ticks
 
 
+def reference_loop() -> float:
+    """CPU milliseconds of a fixed pure-Python workload, the best of five: this machine's
+    speed right now. A shared virtual machine's speed drifts by a fifth from one minute to
+    the next (5 December 2026: the same loop took 268 to 399 ms on an idle machine), so a
+    run's figures are read beside the loop's time measured with them."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        total = 0
+        for number in range(200_000):
+            total += number * number
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def measure(label: str, base: str, paths: list[str], clients: int, server_pid: int,
             postgres: bool = False) -> Run:  # fmt: skip
+    reference_before = reference_loop()
     before = load()
     ours, others = sessions() if postgres else (set(), [])
     server0, busy0, own0 = group_ticks(server_pid), machine_busy(), os.times()
@@ -467,6 +484,7 @@ def measure(label: str, base: str, paths: list[str], clients: int, server_pid: i
         others = list(dict.fromkeys(others + others_after))
     db1 = postgres_ticks(ours_after) if postgres else {}
     run = Run(label, samples, wall, before, load())
+    run.reference_ms = (reference_before, reference_loop())
     for other in others:
         run.notes.append(f"another session used the bench database during the run: {other}")
     run.server_cpu = ticks_delta(server0, server1)
@@ -669,7 +687,9 @@ def cpu_line(run: Run) -> str:
         f"({run.server_cpu * 1000 / max(len(run.samples), 1):.1f} ms/request){db}, "
         f"load generator {run.generator_cpu:.1f} s; "
         f"machine busy {run.busy:.0%} of {NCPU} cores over {run.wall:.1f} s "
-        f"({capacity:.0f} CPU s); load {run.load_before} → {run.load_after}"
+        f"({capacity:.0f} CPU s); load {run.load_before} → {run.load_after}; "
+        f"reference loop {run.reference_ms[0]:.1f} → {run.reference_ms[1]:.1f} ms "
+        "(the machine's speed: lower is faster)"
     )
 
 
