@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.http import Http404
 
 from catalogue.availability import AvailabilityReport, LibraryAvailability
-from catalogue.models import Item, MergedWork, Record, Work
+from catalogue.models import Item, MergedWork, Record, Work, WorkIndex
 from catalogue.records import DocType
 from catalogue.search.facets import language_label
 from connectors.base import ItemStatus
@@ -35,12 +36,21 @@ class ResultRow:
 
 def result_rows(work_ids: Sequence[int]) -> list[ResultRow]:
     """The works of a results page, in the order given, with their copies on the shelf
-    (one query, plain values: no model instances for a list)."""
-    found = Work.objects.filter(pk__in=work_ids).values_list(
-        "pk", "title", "main_author", "year", "doc_type", "library_count",
-        "search_document__available_count",
-    )  # fmt: skip
-    by_id = {row[0]: ResultRow(*row[:-1], row[-1] or 0) for row in found}
+    (one query, plain values: no model instances for a list). Written in SQL: the ORM's
+    compiling of this query cost six times its running (0.3 against 0.05 ms)."""
+    if not work_ids:
+        return []
+    marks = ", ".join("%s" for _ in work_ids)
+    sql = f"""
+        SELECT w.id, w.title, w.main_author, w.year, w.doc_type, w.library_count,
+            i.available_count
+        FROM {Work._meta.db_table} AS w
+        LEFT JOIN {WorkIndex._meta.db_table} AS i ON i.work_id = w.id
+        WHERE w.id IN ({marks})
+    """  # noqa: S608 (table names are the models'; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(work_ids))
+        by_id = {row[0]: ResultRow(*row[:-1], row[-1] or 0) for row in cursor.fetchall()}
     return [by_id[work_id] for work_id in work_ids if work_id in by_id]
 
 
