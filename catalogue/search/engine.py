@@ -107,13 +107,13 @@ def ranked_page(
     parallel plans: settings.py) and the outer LIMIT stops before the second when the
     first fills the page: a query with many title matches ranks 10,000 works for the
     price of their columns."""
-    order, order_params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
-    costly = {tier: value for tier, value in tiers.items() if tier not in COLUMN_TIERS}
-    if sort != "relevance" or not costly or len(costly) == len(tiers):
+    costly = {tier for tier in tiers if tier not in COLUMN_TIERS}
+    if sort != "relevance" or not costly or costly == set(tiers):
+        order, order_params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
         sql = f"SELECT work_id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
         return sql, [*source_params, *order_params, limit, offset]
     first, first_params = _tier_case(tiers, COLUMN_TIERS)
-    rest, rest_params = _tier_case(costly, costly)
+    rest, rest_params = _tier_case(tiers, costly)
     coverage, coverage_params = _coverage(in_own_title)
     wanted = offset + limit
     sql = f"""

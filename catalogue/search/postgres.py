@@ -44,7 +44,6 @@ from catalogue.search.engine import (
     SAMPLE_SCALE,
     Engine,
     Page,
-    order_by,
 )
 from catalogue.search.query import ALL_FIELDS, AUTHORS, OTHER, SUBJECTS, TITLE, Plan
 
@@ -177,10 +176,6 @@ def _ranking(plan: Plan) -> dict:
             for term in plan.rank_terms[:_CLOSENESS_TERMS]
         ],
     }
-
-
-def _order(plan: Plan, sort: str) -> tuple[str, list]:
-    return order_by(sort, **_ranking(plan))
 
 
 def _page(source: str, params: list, plan: Plan, sort: str, limit: int, offset: int):
@@ -417,12 +412,8 @@ class PostgresEngine(Engine):
         """A page of a broad query sorted by year, title or author: read in that index's
         order (matches are dense, few rows are read)."""
         where, params = _where(plan)
-        order, order_params = _order(plan, sort)
         _settings(enable_bitmapscan="off")
-        ids = self._ids(
-            f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",  # noqa: S608
-            [*params, *order_params, limit, offset],
-        )
+        ids = self._ids(*_page(f"{TABLE} WHERE {where}", params, plan, sort, limit, offset))
         _settings(enable_bitmapscan="on")
         return ids
 

@@ -33,7 +33,6 @@ from catalogue.search.engine import (
     Engine,
     Page,
     estimated_page,
-    order_by,
 )
 from catalogue.search.query import ALL_FIELDS, AUTHORS, SUBJECTS, TITLE, Plan
 
@@ -139,10 +138,6 @@ def _ranking(plan: Plan) -> dict:
     }
 
 
-def _order(plan: Plan, sort: str) -> tuple[str, list]:
-    return order_by(sort, **_ranking(plan))
-
-
 class SqliteEngine(Engine):
     vendor = "sqlite"
 
@@ -227,12 +222,10 @@ class SqliteEngine(Engine):
             ids = self._ranked(plan, sort, self._candidates(plan, wanted), offset, limit)
         else:
             where, params = _in_fts(match(plan))
-            order, order_params = _order(plan, sort)
-            ids = self._column(
-                f"SELECT work_id FROM {TABLE} WHERE {where} ORDER BY {order} "  # noqa: S608
-                "LIMIT %s OFFSET %s",
-                [*params, *order_params, max(wanted - offset, 0), offset],
-            )
+            ids = self._column(*engine.ranked_page(
+                f"{TABLE} WHERE {where}", params, sort, max(wanted - offset, 0), offset,
+                **_ranking(plan),
+            ))  # fmt: skip
         return estimated_page(ids, sampled, _counted(numbers))
 
     def _exact(self, plan: Plan, sort: str, offset: int, limit: int, facets: bool) -> Page | None:
