@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
+from metrobib.reversal import reversed_once
 from network import hours
 
 
@@ -231,13 +231,7 @@ class Site(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        # Kept on the instance, per slug: pages list the process's shared copies of the
-        # sites (selectors.sites_by_id) again and again, and a reversal costs 20 µs.
-        slug, url = self.__dict__.get("_url", (None, ""))
-        if slug != self.slug:
-            url = reverse("network:site", kwargs={"slug": self.slug})
-            self.__dict__["_url"] = (self.slug, url)
-        return url
+        return reversed_once("network:site", self.slug)
 
     def clean(self):
         if self.photo_id and not self.photo_alt.strip():
