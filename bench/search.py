@@ -35,6 +35,7 @@ It prints figures and is never a test: it exits 0 whether the targets are met or
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import queue
@@ -49,7 +50,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -340,13 +341,29 @@ class Run:
         return len(self.samples) / self.wall if self.wall else 0.0
 
 
+def fetch(host: str, port: int, path: str, timeout: float) -> tuple[int, int]:
+    """GET ``path`` on a new connection (gunicorn's sync workers close each one): the
+    status and the body's size, or (0, 0) when the request failed. Plain ``http.client``:
+    the load generator shares the server's two cores, and httpx cost it about four times
+    as much CPU a request (1.02 against 0.24 ms, 2,000 requests to a local server), 1.4 ms
+    of a search's 20."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Accept": "text/html,*/*"})
+        response = connection.getresponse()
+        return response.status, len(response.read())
+    except (OSError, http.client.HTTPException):
+        return 0, 0
+    finally:
+        connection.close()
+
+
 def replay(
     base: str, paths: list[str], clients: int, timeout: float = 120
 ) -> tuple[list[Sample], float]:
     """Every path once, by ``clients`` threads taking the next one as they finish; the
     latency of each request from sending it to its last byte."""
-    import httpx
-
+    address = urlsplit(base)
     todo: queue.SimpleQueue = queue.SimpleQueue()
     for item in enumerate(paths):
         todo.put(item)
@@ -355,22 +372,17 @@ def replay(
     gate = threading.Barrier(clients + 1)
 
     def client() -> None:
-        with httpx.Client(base_url=base, timeout=timeout) as http:
-            gate.wait()
-            while True:
-                try:
-                    index, path = todo.get_nowait()
-                except queue.Empty:
-                    return
-                started = time.perf_counter()
-                try:
-                    response = http.get(path)
-                    size, status = len(response.content), response.status_code
-                except httpx.HTTPError:
-                    size, status = 0, 0
-                took = time.perf_counter() - started
-                with lock:
-                    samples.append(Sample(index, took, status, size))
+        gate.wait()
+        while True:
+            try:
+                index, path = todo.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            status, size = fetch(address.hostname, address.port, path, timeout)
+            took = time.perf_counter() - started
+            with lock:
+                samples.append(Sample(index, took, status, size))
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
