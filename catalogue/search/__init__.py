@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.db import connection
 from rapidfuzz.distance import OSA
@@ -47,6 +48,7 @@ __all__ = [
 
 INDEX_CHUNK = 1000
 MAX_FACET_VALUES = 20  # values of one facet shown (the most frequent; selected ones too)
+_YEAR_ORDER = {value: i for i, (value, *_rest) in enumerate(YEAR_RANGES)}
 FEW_RESULTS = 3  # below this, a better spelling is offered ("Vouliez-vous dire…")
 
 
@@ -177,26 +179,31 @@ def facet_groups(page: Page, query: SearchQuery) -> list[FacetGroup]:
     MAX_FACET_VALUES of each and the selected ones, with their labels (library, site and
     commune names read once per process until the network's data changes,
     metrobib.pagecache)."""
-    by_prefix: dict[str, list[tuple[str, int]]] = {}
+    by_prefix: dict[str, list[tuple[str, int]]] = {prefix: [] for prefix in BY_PREFIX}
     for token, count in page.facet_counts.items():
         prefix, _, value = token.partition(":")
-        if prefix in BY_PREFIX:
-            by_prefix.setdefault(prefix, []).append((value, count))
+        if prefix in by_prefix:
+            by_prefix[prefix].append((value, count))
     shown: dict[str, list[tuple[str, int]]] = {}
     for facet in FACETS:
-        values = by_prefix.get(facet.prefix, [])
+        values = by_prefix[facet.prefix]
         selected = query.filters.get(facet.name, ())
-        present = {value for value, _count in values}
-        # A selected value stays visible (to be removed) even when it counts nothing.
-        values += [(value, 0) for value in selected if value not in present]
+        if selected:
+            # A selected value stays visible (to be removed) even when it counts nothing.
+            present = {value for value, _count in values}
+            values += [(value, 0) for value in selected if value not in present]
         if facet.prefix == "y":
-            order = {value: i for i, (value, *_rest) in enumerate(YEAR_RANGES)}
-            values.sort(key=lambda item: order.get(item[0], 99))
+            values.sort(key=lambda item: _YEAR_ORDER.get(item[0], 99))
         else:
-            values.sort(key=lambda item: (-item[1], item[0]))
-            values = values[:MAX_FACET_VALUES] + [
-                item for item in values[MAX_FACET_VALUES:] if item[0] in selected
-            ]
+            # By count, most first, then by value: two sorts on C keys (stable), a third
+            # of one sort on a Python key (a subject facet has hundreds of values).
+            values.sort()
+            values.sort(key=itemgetter(1), reverse=True)
+            values = values[:MAX_FACET_VALUES] + (
+                [item for item in values[MAX_FACET_VALUES:] if item[0] in selected]
+                if selected
+                else []
+            )
         if values:
             shown[facet.prefix] = values
     names = pagecache.derived("facet-names", (), _all_names)

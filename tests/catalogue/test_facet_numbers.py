@@ -110,3 +110,30 @@ def test_names_read_inside_a_transaction_are_not_kept(db):
         {"u:Gardé ou pas": 1}
     )
     assert numbered["u:Gardé ou pas"] not in facet_ids._known
+
+
+def test_the_facets_shown_are_the_most_frequent_values_and_the_selected_ones(db):
+    """Each facet shows its values by count, most first, equal counts by value, cut at
+    MAX_FACET_VALUES; a selected value stays (last, or with 0 when nothing counts it);
+    year ranges keep their own order; tokens of no facet are ignored."""
+    # Pairs of equal counts, counted in no order of theirs (as the database gives them).
+    subjects = {f"u:Sujet {n:02d}": 100 - n // 2 for n in (*range(29, 14, -1), *range(15))}
+    counts = Counter({**subjects, "y:1990": 5, "y:2020": 2, "y:0": 9, "t:book": 3, "x:unknown": 7})
+    page = engine_module.Page([], 0, True, counts)
+    query = SearchQuery(text="x", filters={"matiere": ["Sujet 27", "Absent"]})
+    groups = {group.facet.name: group for group in search.facet_groups(page, query)}
+
+    subject_values = [(v.value, v.count, v.selected) for v in groups["matiere"].values]
+    expected = sorted(
+        ((token[2:], n) for token, n in subjects.items()), key=lambda item: (-item[1], item[0])
+    )
+    assert subject_values[: search.MAX_FACET_VALUES] == [
+        (value, n, False) for value, n in expected[: search.MAX_FACET_VALUES]
+    ]
+    assert subject_values[search.MAX_FACET_VALUES :] == [
+        ("Sujet 27", 87, True),
+        ("Absent", 0, True),
+    ]
+    assert [v.value for v in groups["annee"].values] == ["2020", "1990", "0"]
+    assert [(v.value, v.label) for v in groups["type"].values] == [("book", "Livre")]
+    assert set(groups) == {"matiere", "annee", "type"}
