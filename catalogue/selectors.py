@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.http import Http404
@@ -12,9 +12,10 @@ from catalogue.models import Item, MergedWork, Record, Work, WorkIndex
 from catalogue.records import DocType
 from catalogue.search.facets import language_label
 from connectors.base import ItemStatus
+from connectors.models import SourceRecord
 from network import hours
 from network import selectors as network_selectors
-from network.models import Site
+from network.models import Library, Site
 
 
 @dataclass(frozen=True)
@@ -188,18 +189,32 @@ def _edition_key(record: Record) -> tuple:
 
 
 _RECORD_FIELDS = (
-    "id", "work_id", "library_id", "library__name", "source_id", "source__format",
-    "source__local_id", "source__last_seen_at", "title", "subtitle", "part",
+    "id", "work_id", "library_id", "source_id", "title", "subtitle", "part",
     "responsibility", "authors", "main_author", "publisher", "place", "year", "isbns",
     "eans", "issns", "language", "doc_type", "audience", "subjects", "summary", "series",
     "contents",
 )  # fmt: skip
+_WORK_FIELDS = (
+    "title", "main_author", "doc_type", "year", "record_count", "library_count", "updated_at",
+)  # fmt: skip
+_SOURCE_FIELDS = ("format", "local_id", "last_seen_at")
 _ITEM_FIELDS = (
     "id", "record_id", "library_id", "site_id", "site_code", "barcode", "source_item_id",
     "call_number", "section", "status", "available",
 )  # fmt: skip
-# The copies of a work's records, in SQL: the ORM's compiling of this query cost as much
-# as running it (0.47 against 0.25 ms a page with it, bench/README.md).
+# A work's records with what the page shows of their work, library and source, and their
+# copies, in SQL: the ORM's compiling of these queries cost as much as running them (the
+# records: 0.41 of 0.81 ms of Python a page; the copies: 0.47 against 0.25 ms a page).
+_RECORDS_OF_WORK = (
+    f"SELECT {', '.join(f'r.{name}' for name in _RECORD_FIELDS)}, "  # noqa: S608
+    f"{', '.join(f'w.{name} AS work_{name}' for name in _WORK_FIELDS)}, "
+    f"{', '.join(f's.{name} AS source_{name}' for name in _SOURCE_FIELDS)}, "
+    "l.name AS library_name "
+    f"FROM {Record._meta.db_table} AS r JOIN {Work._meta.db_table} AS w ON w.id = r.work_id "
+    f"JOIN {SourceRecord._meta.db_table} AS s ON s.id = r.source_id "
+    f"JOIN {Library._meta.db_table} AS l ON l.id = r.library_id "
+    "WHERE r.work_id = %s"
+)
 _ITEMS_OF_WORK = (
     f"SELECT {', '.join(f'i.{name}' for name in _ITEM_FIELDS)} "  # noqa: S608
     f"FROM {Item._meta.db_table} AS i JOIN {Record._meta.db_table} AS r ON r.id = i.record_id "
@@ -207,11 +222,44 @@ _ITEMS_OF_WORK = (
 )
 
 
-_WORK_FIELDS = tuple(
-    f"work__{name}"
-    for name in ("title", "main_author", "doc_type", "year", "record_count", "library_count",
-                 "updated_at")
-)  # fmt: skip
+def _timestamp(value: datetime | str | None) -> datetime | None:
+    """A timestamp read as a raw query's extra column, which no field converts: aware
+    from PostgreSQL, naive UTC (as Django stores it) from SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _loaded(model, db: str, values: dict):
+    """An instance of ``model`` read from the database with only these fields
+    (``Model.from_db`` takes their values in the model's order of fields)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(db, names, [values[name] for name in names])
+
+
+def _records_of_work(work_id: int) -> list[Record]:
+    """The work's records (:data:`_RECORDS_OF_WORK`) with their work, library and source
+    (the fields the page shows), as ``select_related`` would give them."""
+    records = list(Record.objects.raw(_RECORDS_OF_WORK, [work_id]))
+    if not records:
+        return []
+    db = records[0]._state.db
+    work = {name: getattr(records[0], f"work_{name}") for name in _WORK_FIELDS}
+    work = _loaded(Work, db, {**work, "id": work_id, "updated_at": _timestamp(work["updated_at"])})
+    libraries: dict[int, Library] = {}
+    for record in records:
+        record.work = work
+        if record.library_id not in libraries:
+            libraries[record.library_id] = _loaded(
+                Library, db, {"id": record.library_id, "name": record.library_name}
+            )
+        record.library = libraries[record.library_id]
+        source = {name: getattr(record, f"source_{name}") for name in _SOURCE_FIELDS}
+        source["last_seen_at"] = _timestamp(source["last_seen_at"])
+        record.source = _loaded(SourceRecord, db, {**source, "id": record.source_id})
+    return records
 
 
 def work_page(work_id: int, now: datetime) -> tuple[WorkPage | None, int | None]:
@@ -221,13 +269,8 @@ def work_page(work_id: int, now: datetime) -> tuple[WorkPage | None, int | None]
     records. Two queries: the work with its records, and their copies (the sites come
     from the process's copy of them)."""
     # Sorted here, not by the database: the same order on every database (works without
-    # a year last), and one ORDER BY fewer to compile (a third of this query's Python).
-    records = sorted(
-        Record.objects.filter(work_id=work_id)
-        .select_related("work", "library", "source")
-        .only(*_RECORD_FIELDS, *_WORK_FIELDS),
-        key=lambda r: (r.year is None, r.year or 0, r.pk),
-    )
+    # a year last).
+    records = sorted(_records_of_work(work_id), key=lambda r: (r.year is None, r.year or 0, r.pk))
     if not records:
         work, moved_to = find_work(work_id)
         if work is None:
