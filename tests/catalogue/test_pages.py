@@ -51,6 +51,52 @@ def test_result_lines_link_to_their_works():
     assert hrefs == [reverse("catalogue:work", args=[row.work_id]) for row in rows]
 
 
+# The edition row as a template wrote it before catalogue_pages.edition_rows: the tag
+# must write the same markup.
+EDITION_ROW = """{% with record=edition.record %}<tr>
+  <th scope="row">{{ record.title }}{% if record.part %}, {{ record.part }}{% endif %}</th>
+  <td>{{ edition.type_label }}</td>
+  <td>{{ record.year|default:"—" }}</td>
+  <td>{{ record.publisher|default:"—" }}</td>
+  <td>{% for isbn in record.isbns %}{{ isbn }}{% if not forloop.last %}, {% endif %}{% empty %}{{ record.issns|join:", "|default:"—" }}{% endfor %}</td>
+  <td>{{ edition.libraries|join:", " }}</td>
+  <td class="exports">
+    <a href="{% url 'catalogue:record_export' record.pk 'ris' %}">RIS<span class="visually-hidden"> : {{ record.title }}, {{ record.year|default:"sans date" }}</span></a>
+    <a href="{% url 'catalogue:record_export' record.pk 'bib' %}">BibTeX<span class="visually-hidden"> : {{ record.title }}, {{ record.year|default:"sans date" }}</span></a>
+    {% if record.source.format != "oai_dc" %}<a href="{% url 'catalogue:record_export' record.pk 'marcxml' %}">MARCXML<span class="visually-hidden"> : {{ record.title }}, {{ record.year|default:"sans date" }}</span></a>{% endif %}
+  </td>
+</tr>{% endwith %}"""  # noqa: E501
+
+
+def test_edition_rows_are_the_rows_a_template_wrote():
+    from django.template import Context, Template
+
+    from catalogue.selectors import Edition
+    from catalogue.templatetags.catalogue_pages import edition_rows
+    from connectors.models import SourceRecord
+    from network.models import Library
+
+    def record(pk, fmt="marcxml", library="Médiathèque de Bron", **fields):
+        made = Record(pk=pk, doc_type=fields.pop("doc_type", "book"), **fields)
+        made.source = SourceRecord(pk=pk, format=fmt)
+        made.library = Library(pk=pk, name=library)
+        return made
+
+    editions = [
+        Edition([record(1, title="Germinal", year=1885, isbns=["9782253004226", "2253004227"],
+                        publisher="Le Livre de poche"),
+                 record(2, library="Bibliothèque d'Écully <Ouest>", title="Germinal")]),
+        Edition([record(2**40, fmt="oai_dc", title="L'Étranger & <autres>", part="Tome 2",
+                        doc_type="periodical", issns=["0395-2037"], publisher="A & B")]),
+        Edition([record(90, title="Sans date", doc_type="unknown-type")]),
+    ]  # fmt: skip
+    expected = "".join(
+        Template(EDITION_ROW).render(Context({"edition": edition})) for edition in editions
+    )
+    assert edition_rows(editions) == expected
+    assert edition_rows([]) == ""
+
+
 def test_filters_are_links_that_keep_the_search_and_can_be_removed(corpus, db, client):
     library = corpus.libraries["villeurbanne"]
     html = client.get("/catalogue/", {"q": "finances"}).content.decode()
