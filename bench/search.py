@@ -530,8 +530,6 @@ def collect_static(env: dict[str, str]) -> None:
 
 
 def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "bench.wsgi_bench:application", "--chdir", str(ROOT),
@@ -544,10 +542,7 @@ def start_gunicorn(env: dict[str, str], workers: int, log: Path) -> tuple[subpro
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise BenchError(f"gunicorn exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            ready = httpx.get(base + "/bench/bare/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            ready = False
+        ready = fetch(HOST, port, "/bench/bare/", 2)[0] == 200
         if ready and len(gunicorn_ticks(proc.pid)) >= workers + 1:
             return proc, base
         time.sleep(0.2)

@@ -222,11 +222,9 @@ _ITEMS_OF_WORK = (
 )
 
 
-def _timestamp(value: datetime | str | None) -> datetime | None:
+def _timestamp(value: datetime | None) -> datetime | None:
     """A timestamp read as a raw query's extra column, which no field converts: aware
     from PostgreSQL, naive UTC (as Django stores it) from SQLite."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
@@ -246,8 +244,9 @@ def _records_of_work(work_id: int) -> list[Record]:
     if not records:
         return []
     db = records[0]._state.db
-    work = {name: getattr(records[0], f"work_{name}") for name in _WORK_FIELDS}
-    work = _loaded(Work, db, {**work, "id": work_id, "updated_at": _timestamp(work["updated_at"])})
+    work_values = {name: getattr(records[0], f"work_{name}") for name in _WORK_FIELDS}
+    work_values["updated_at"] = _timestamp(work_values["updated_at"])
+    work = _loaded(Work, db, {**work_values, "id": work_id})
     libraries: dict[int, Library] = {}
     for record in records:
         record.work = work
