@@ -62,7 +62,7 @@ def estimated_page(work_ids: list[int], sampled: int, sample_counts: Counter) ->
 COLUMN_TIERS = (0, 1, 2)
 
 
-def _tier_case(tiers: dict[int, tuple[str, list]], which) -> tuple[str, list]:
+def tier_case(tiers: dict[int, tuple[str, list]], which) -> tuple[str, list]:
     cases, params = [], []
     for tier, (condition, values) in sorted(tiers.items()):
         if tier in which:
@@ -71,7 +71,7 @@ def _tier_case(tiers: dict[int, tuple[str, list]], which) -> tuple[str, list]:
     return (f"CASE {' '.join(cases)} ELSE 6 END", params) if cases else ("6", [])
 
 
-def _coverage(in_own_title: list) -> tuple[str, list]:
+def coverage_case(in_own_title: list) -> tuple[str, list]:
     covered = " + ".join(f"({condition})" for condition, _value in in_own_title) or "0"
     params = [value for _condition, value in in_own_title]
     return f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END", params
@@ -91,8 +91,8 @@ def order_by(
         return "author_key = '', author_key, title_key, work_id", []
     if not tiers:
         return "rank DESC, work_id", []
-    tier, tier_params = _tier_case(tiers, range(7))
-    coverage, coverage_params = _coverage(in_own_title)
+    tier, tier_params = tier_case(tiers, range(7))
+    coverage, coverage_params = coverage_case(in_own_title)
     return f"{tier}, {coverage}, rank DESC, work_id", [*tier_params, *coverage_params]
 
 
@@ -112,9 +112,9 @@ def ranked_page(
         order, order_params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
         sql = f"SELECT work_id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s"  # noqa: S608
         return sql, [*source_params, *order_params, limit, offset]
-    first, first_params = _tier_case(tiers, COLUMN_TIERS)
-    rest, rest_params = _tier_case(tiers, costly)
-    coverage, coverage_params = _coverage(in_own_title)
+    first, first_params = tier_case(tiers, COLUMN_TIERS)
+    rest, rest_params = tier_case(tiers, costly)
+    coverage, coverage_params = coverage_case(in_own_title)
     wanted = offset + limit
     sql = f"""
         SELECT work_id FROM (

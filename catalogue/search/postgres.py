@@ -183,6 +183,24 @@ def _page(source: str, params: list, plan: Plan, sort: str, limit: int, offset: 
     return engine.ranked_page(source, params, sort, limit, offset, **_ranking(plan))
 
 
+def _sort_keys(plan: Plan, sort: str) -> tuple[list[str], list, str]:
+    """The columns a narrow query's matches are read with for ``sort``, their parameters,
+    and the ORDER BY over them. By relevance, each match's tier and title coverage are
+    computed as it is read, so the materialised matches hold two integers instead of the
+    titles and text vectors the ranking reads: copying those into the matches and reading
+    them back cost more than matching every costly tier at once (1.2-1.5 ms a search on
+    the benchmark's queries, see bench/README.md)."""
+    ranking = _ranking(plan)
+    if sort == "relevance" and ranking["tiers"]:
+        tier, tier_params = engine.tier_case(ranking["tiers"], range(7))
+        coverage, coverage_params = engine.coverage_case(ranking["in_own_title"])
+        columns = [f"{tier} AS tier", f"{coverage} AS coverage"]
+        return columns, [*tier_params, *coverage_params], "tier, coverage, rank DESC, work_id"
+    columns = {"newest": ["year"], "title": ["title_key"], "author": ["author_key", "title_key"]}
+    order, _params = engine.order_by(sort, **{**ranking, "tiers": {}})
+    return columns.get(sort, []), [], order
+
+
 class PostgresEngine(Engine):
     vendor = "postgresql"
 
@@ -307,22 +325,23 @@ class PostgresEngine(Engine):
         more than EXACT_LIMIT (then nothing was ranked nor counted)."""
         cap = engine.EXACT_LIMIT
         where, params = _where(plan)
-        within = f"hits WHERE (SELECT n FROM total) <= {cap}"  # noqa: S608
-        page, page_params = _page(within, [], plan, sort, limit, offset)
+        keys, key_params, order = _sort_keys(plan, sort)
         sql = f"""
             WITH hits AS MATERIALIZED (
-                SELECT work_id, title_key, title_terms, title_words, author_key, year, rank,
-                    ranking_tsv, subject_tsv, facet_ids
+                SELECT {", ".join(["work_id", "rank", "facet_ids", *keys])}
                 FROM {TABLE} WHERE {where} LIMIT {cap + 1}
             ),
             total AS (SELECT count(*) AS n FROM hits),
-            page AS ({page})
+            page AS (
+                SELECT work_id FROM hits WHERE (SELECT n FROM total) <= {cap}
+                ORDER BY {order} LIMIT %s OFFSET %s
+            )
             SELECT 0, NULL::integer, n, NULL::bytea FROM total
             UNION ALL SELECT 1, work_id, 0, NULL FROM page
             UNION ALL SELECT 2, NULL, 0, string_agg(facet_ids, ''::bytea) FROM hits
                 WHERE (SELECT n FROM total) <= {cap}
         """  # noqa: S608
-        rows = self._fetch(sql, [*params, *page_params])
+        rows = self._fetch(sql, [*key_params, *params, limit, offset])
         total = next(n for kind, _id, n, _numbers in rows if kind == 0)
         if total > cap:
             return None

@@ -146,6 +146,31 @@ def test_sorts_order_by_year_title_and_author(corpus, db):
     assert keys == sorted(keys)
 
 
+@pytest.mark.parametrize("sort", ["newest", "title", "author"])
+def test_each_sort_pages_every_match_in_the_order_of_its_order_by(corpus, db, sort):
+    """A narrow query sorted by year, title or author: every match, page after page, in
+    the order of the sort's ORDER BY (engine.order_by) over the index's rows."""
+    if connection.vendor == "postgresql":
+        from catalogue.search import postgres as module
+    else:
+        from catalogue.search import sqlite as module
+    the_plan = plan(text="austen")
+    current = search.current_engine()
+    whole = current.run(the_plan, sort=sort, offset=0, limit=10_000)
+    order, params = engine_module.order_by(sort, **module._ranking(the_plan))
+    marks = ", ".join("%s" for _ in whole.work_ids)
+    sql = f"SELECT work_id FROM catalogue_workindex WHERE work_id IN ({marks}) ORDER BY {order}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*whole.work_ids, *params])
+        expected = [row[0] for row in cursor.fetchall()]
+    assert whole.exact and len(expected) == whole.total > 10
+    assert whole.work_ids == expected
+    paged = []
+    for offset in range(0, whole.total, 7):
+        paged += current.run(the_plan, sort=sort, offset=offset, limit=7).work_ids
+    assert paged == expected
+
+
 def test_pages_do_not_overlap_and_cover_the_results(corpus, db):
     seen = []
     first = search.search(SearchQuery(text="revue", per_page=20))
@@ -367,8 +392,9 @@ def test_the_candidates_of_a_broad_query_are_its_best_held_title_and_author_matc
 @pytest.mark.parametrize("text", ["revue", "austen", "journal", "histoire de france"])
 def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, text):
     """A page by relevance ranks the works of the column tiers (0-2) apart, and the
-    others only when those are too few (engine.ranked_page): page after page, in pages
-    that straddle the two, the order is that of one ORDER BY over every match."""
+    others only when those are too few (engine.ranked_page, SQLite), or computes every
+    match's tier as it reads it (PostgreSQL's narrow statement): page after page, in
+    pages that straddle the two, the order is that of one ORDER BY over every match."""
     if connection.vendor == "postgresql":
         from catalogue.search import postgres as module
     else:
@@ -379,7 +405,7 @@ def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, te
     ranking = module._ranking(the_plan)
     order, params = engine_module.order_by("relevance", **ranking)
     marks = ", ".join("%s" for _ in ids)
-    first, first_params = engine_module._tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
+    first, first_params = engine_module.tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
     where = f"work_id IN ({marks}) ORDER BY {order}"
     sql = f"SELECT work_id, {first} FROM catalogue_workindex WHERE {where}"  # noqa: S608
     with connection.cursor() as cursor:
