@@ -30,6 +30,7 @@ It prints figures and is never a test: it exits 0 whether the targets are met or
     .venv/bin/python bench/searchdata.py      # once: the data (make bench-data)
     .venv/bin/python bench/search.py          # make bench-search
     .venv/bin/python bench/search.py --queries 200 --clients 10 --only postgres
+    .venv/bin/python bench/search.py --compare COMMIT COMMIT   # in process, alternating
 """
 
 from __future__ import annotations
@@ -881,6 +882,154 @@ def diagnose(env: dict[str, str], queries: list[Query], work_paths: list[str], e
     )
 
 
+# =========================================================================== comparing
+
+_CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+def replay_child(spec_path: str) -> int:
+    """A replaying process of ``--compare``, in this snapshot's code: draws the queries as
+    a run draws them, warms up, says it is ready, then replays the blocks of queries it is
+    sent on standard input ("FIRST LAST") through Django's test client on one
+    connection, answering each with its CPU (this process's: Python; its PostgreSQL
+    backend's: the database) and a digest of each page."""
+    import hashlib
+
+    spec = json.loads(Path(spec_path).read_text())
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    source = Source(spec["subset"])
+    queries = make_queries(source, spec["queries"], SEED)
+    warmup = make_queries(source, spec["warmup"], SEED + 1)
+    source.conn.close()
+    client = Client()
+    for query in warmup:
+        client.get(query.path)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    print(json.dumps({"ready": backend}), flush=True)
+    for line in sys.stdin:
+        first, last = map(int, line.split())
+        database, python = _cpu_ticks(_proc_stat(backend)), time.process_time()
+        digests = []
+        for query in queries[first:last]:
+            response = client.get(query.path)
+            page = hashlib.sha256(_CSRF.sub(b"", response.content)).hexdigest()
+            digests.append(f"{response.status_code}:{page}")
+        python = time.process_time() - python
+        database = _cpu_ticks(_proc_stat(backend)) - database
+        print(json.dumps({"python": python, "database": database, "digests": digests}), flush=True)
+    return 0
+
+
+def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
+    """Two commits' searches replayed in process on the PostgreSQL data set, by two
+    processes (one per commit, each with its own connection) taking turns on blocks of
+    50 queries, the first of each pair of blocks alternating: the machine's drift (a fifth
+    from minute to minute) then weighs on both alike, where it hides a few per cent between
+    HTTP runs. Both see the same queries; their pages are compared too."""
+    pg_stamp = data.postgres_stamp()
+    if not pg_stamp:
+        raise SystemExit("no PostgreSQL data set: run bench/searchdata.py (make bench-data)")
+    say(
+        f"Comparing {commits[0]} and {commits[1]} in process: {rounds} rounds of {queries} "
+        f"queries on {pg_stamp['records']:,} records (load average {load()}, {NCPU} CPUs)"
+    )
+    tick = os.sysconf("SC_CLK_TCK")
+    block = 50
+    totals = {commit: {"python": 0.0, "database": 0.0} for commit in commits}
+    second_minus_first = {commit: 0.0 for commit in commits}  # by which one ran first
+    pages = {commit: [] for commit in commits}
+    with tempfile.TemporaryDirectory(prefix="metrobib-bench-compare-") as tmp:
+        workdir = Path(tmp)
+        spec = workdir / "spec.json"
+        spec.write_text(
+            json.dumps(
+                {"subset": pg_stamp.get("sqlite_works"), "queries": queries, "warmup": warmup}
+            )
+        )
+        processes = {}
+        try:
+            for commit in commits:
+                static = workdir / f"static-{commit}"
+                env = server_env(data.DATABASE_URL, static, workdir / "media", f"{HOST},testserver")
+                command, cwd, env = _in_environment(env, commit, ["--replay", str(spec)])
+                processes[commit] = subprocess.Popen(
+                    command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    text=True,
+                )  # fmt: skip
+            for commit, process in processes.items():
+                say(f"  {commit}: ready, backend {_answer(commit, process)['ready']}")
+            for number in range(rounds):
+                for index, first in enumerate(range(0, queries, block)):
+                    order = commits if (index + number) % 2 == 0 else commits[::-1]
+                    costs = {}
+                    for commit in order:
+                        process = processes[commit]
+                        process.stdin.write(f"{first} {min(first + block, queries)}\n")
+                        process.stdin.flush()
+                        answer = _answer(commit, process)
+                        costs[commit] = answer["python"] + answer["database"] / tick
+                        totals[commit]["python"] += answer["python"]
+                        totals[commit]["database"] += answer["database"] / tick
+                        if number == 0:
+                            pages[commit] += answer["digests"]
+                    second_minus_first[order[0]] += costs[order[1]] - costs[order[0]]
+                done = (number + 1) * queries
+                say(
+                    f"  round {number + 1}: "
+                    + "; ".join(
+                        f"{c} {totals[c]['python'] * 1000 / done:.2f} + "
+                        f"{totals[c]['database'] * 1000 / done:.2f} ms"
+                        for c in commits
+                    )
+                    + f" (Python + PostgreSQL CPU a search so far; load {load()})"
+                )
+        finally:
+            for process in processes.values():
+                process.stdin.close()
+                process.wait(timeout=60)
+    searches = rounds * queries
+    cpu = {c: (totals[c]["python"] + totals[c]["database"]) * 1000 / searches for c in commits}
+    say(
+        f"{commits[1]} minus {commits[0]}: {cpu[commits[1]] - cpu[commits[0]]:+.2f} ms of CPU a "
+        f"search ({cpu[commits[0]]:.2f} → {cpu[commits[1]]:.2f}); the one run second in a pair "
+        f"of blocks cost {sum(second_minus_first.values()) * 1000 / searches:+.2f} ms a "
+        "search more than the first, on average"
+    )
+    different = sum(a != b for a, b in zip(*pages.values(), strict=True))
+    say(f"pages that differ between the two: {different} of {queries}")
+    return 0
+
+
+def _answer(commit: str, process: subprocess.Popen) -> dict:
+    """The next answer of a replaying process (lines that are not one are shown)."""
+    for line in process.stdout:
+        if line.startswith("{"):
+            return json.loads(line)
+        say(f"  {commit}: {line.rstrip()}")
+    raise SystemExit(f"the replaying process of {commit} ended ({process.wait()})")
+
+
+def _in_environment(env: dict[str, str], commit: str, argv: list[str]):
+    """:func:`data.snapshot_command` run with ``env`` as the environment it starts from."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        return data.snapshot_command(commit, "search.py", argv)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 # =========================================================================== main
 
 
@@ -909,10 +1058,22 @@ def main() -> int:
         metavar="COMMIT",
         help="serve the application's code of this commit (git archive), not the checkout's",
     )
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar="COMMIT",
+        help="compare two commits' searches in process, round after round (PostgreSQL)",
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of --compare")
     parser.add_argument("--diagnose", help=argparse.SUPPRESS)
+    parser.add_argument("--replay", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.diagnose:
         return diagnose_child(args.diagnose)
+    if args.replay:
+        return replay_child(args.replay)
+    if args.compare:
+        return compare(args.compare, args.rounds, args.queries, args.warmup)
     if args.snapshot:
         argv = data.without_option(sys.argv[1:], "--snapshot")
         return data.run_in_snapshot(args.snapshot, "search.py", argv)

@@ -1621,10 +1621,17 @@ def reindex(target: str) -> None:
 
 
 def run_in_snapshot(rev: str, script: str, argv: list[str]) -> int:
-    """Run ``script`` with ``argv`` on the code of commit ``rev``: its tree exported by
-    ``git archive`` (the checkout is left alone) into ``var/bench/code-<commit>/`` with
-    the benchmark scripts of the working tree, imported before the checkout's packages.
-    Others may edit the checkout meanwhile: what runs is that commit."""
+    """Run ``script`` with ``argv`` on the code of commit ``rev`` (:func:`snapshot_command`)."""
+    command, cwd, env = snapshot_command(rev, script, argv)
+    return subprocess.run(command, cwd=cwd, env=env).returncode
+
+
+def snapshot_command(rev: str, script: str, argv: list[str]) -> tuple[list[str], Path, dict]:
+    """The command, directory and environment that run ``script`` with ``argv`` on the code
+    of commit ``rev``: its tree exported by ``git archive`` (the checkout is left alone)
+    into ``var/bench/code-<commit>/`` with the benchmark scripts of the working tree,
+    imported before the checkout's packages. Others may edit the checkout meanwhile: what
+    runs is that commit."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -1640,9 +1647,7 @@ def run_in_snapshot(rev: str, script: str, argv: list[str]) -> int:
     env = {**os.environ, "BENCH_VAR": str(VAR), "BENCH_CODE_COMMIT": commit}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), env.get("PYTHONPATH")]))
     say(f"code: commit {commit}, exported to {directory}")
-    return subprocess.run(
-        [sys.executable, str(directory / "bench" / script), *argv], cwd=directory, env=env
-    ).returncode
+    return [sys.executable, str(directory / "bench" / script), *argv], directory, env
 
 
 def without_option(argv: list[str], name: str) -> list[str]:
