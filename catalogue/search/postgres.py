@@ -188,8 +188,8 @@ def _sort_keys(plan: Plan, sort: str) -> tuple[list[str], list, str]:
     and the ORDER BY over them. By relevance, each match's tier and title coverage are
     computed as it is read, so the materialised matches hold two integers instead of the
     titles and text vectors the ranking reads: copying those into the matches and reading
-    them back cost more than matching every costly tier at once (1.2-1.5 ms a search on
-    the benchmark's queries, see bench/README.md)."""
+    them back cost more than matching every costly tier at once (0.4-0.9 ms of CPU a
+    search over the benchmark's queries, bench/README.md)."""
     ranking = _ranking(plan)
     if sort == "relevance" and ranking["tiers"]:
         tier, tier_params = engine.tier_case(ranking["tiers"], range(7))
