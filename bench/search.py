@@ -36,6 +36,7 @@ It prints figures and is never a test: it exits 0 whether the targets are met or
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -213,6 +214,11 @@ class Source:
             for work_id, value in rows
             if value
         }
+
+
+def draw(source: Source, count: int, warmup: int) -> tuple[list[Query], list[Query]]:
+    """A run's queries and its warm-up's (other queries: their own seed)."""
+    return make_queries(source, count, SEED), make_queries(source, warmup, SEED + 1)
 
 
 def _content_words(text: str) -> list[str]:
@@ -893,8 +899,6 @@ def replay_child(spec_path: str) -> int:
     sent on standard input ("FIRST LAST") through Django's test client on one
     connection, answering each with its CPU (this process's: Python; its PostgreSQL
     backend's: the database) and a digest of each page."""
-    import hashlib
-
     spec = json.loads(Path(spec_path).read_text())
     import django
 
@@ -905,8 +909,7 @@ def replay_child(spec_path: str) -> int:
 
     call_command("collectstatic", interactive=False, verbosity=0)
     source = Source(spec["subset"])
-    queries = make_queries(source, spec["queries"], SEED)
-    warmup = make_queries(source, spec["warmup"], SEED + 1)
+    queries, warmup = draw(source, spec["queries"], spec["warmup"])
     source.conn.close()
     client = Client()
     for query in warmup:
@@ -945,7 +948,7 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
     tick = os.sysconf("SC_CLK_TCK")
     block = 50
     totals = {commit: {"python": 0.0, "database": 0.0} for commit in commits}
-    second_minus_first = {commit: 0.0 for commit in commits}  # by which one ran first
+    second_minus_first = 0.0  # the order effect: commits' differences cancel over pairs
     pages = {commit: [] for commit in commits}
     with tempfile.TemporaryDirectory(prefix="metrobib-bench-compare-") as tmp:
         workdir = Path(tmp)
@@ -960,7 +963,9 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
             for commit in commits:
                 static = workdir / f"static-{commit}"
                 env = server_env(data.DATABASE_URL, static, workdir / "media", f"{HOST},testserver")
-                command, cwd, env = _in_environment(env, commit, ["--replay", str(spec)])
+                command, cwd, env = data.snapshot_command(
+                    commit, "search.py", ["--replay", str(spec)], env
+                )
                 processes[commit] = subprocess.Popen(
                     command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     text=True,
@@ -981,7 +986,7 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
                         totals[commit]["database"] += answer["database"] / tick
                         if number == 0:
                             pages[commit] += answer["digests"]
-                    second_minus_first[order[0]] += costs[order[1]] - costs[order[0]]
+                    second_minus_first += costs[order[1]] - costs[order[0]]
                 done = (number + 1) * queries
                 say(
                     f"  round {number + 1}: "
@@ -1001,7 +1006,7 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
     say(
         f"{commits[1]} minus {commits[0]}: {cpu[commits[1]] - cpu[commits[0]]:+.2f} ms of CPU a "
         f"search ({cpu[commits[0]]:.2f} → {cpu[commits[1]]:.2f}); the one run second in a pair "
-        f"of blocks cost {sum(second_minus_first.values()) * 1000 / searches:+.2f} ms a "
+        f"of blocks cost {second_minus_first * 1000 / searches:+.2f} ms a "
         "search more than the first, on average"
     )
     different = sum(a != b for a, b in zip(*pages.values(), strict=True))
@@ -1016,18 +1021,6 @@ def _answer(commit: str, process: subprocess.Popen) -> dict:
             return json.loads(line)
         say(f"  {commit}: {line.rstrip()}")
     raise SystemExit(f"the replaying process of {commit} ended ({process.wait()})")
-
-
-def _in_environment(env: dict[str, str], commit: str, argv: list[str]):
-    """:func:`data.snapshot_command` run with ``env`` as the environment it starts from."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        return data.snapshot_command(commit, "search.py", argv)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 # =========================================================================== main
@@ -1153,8 +1146,7 @@ def main() -> int:
 
     django.setup()
     source = Source(subset)
-    queries = make_queries(source, args.queries, SEED)
-    warmup = make_queries(source, args.warmup, SEED + 1)
+    queries, warmup = draw(source, args.queries, args.warmup)
     rng = random.Random(SEED)
     work_ids = source.work_ids() if pg_stamp else [1]
     source.conn.close()

@@ -1626,12 +1626,14 @@ def run_in_snapshot(rev: str, script: str, argv: list[str]) -> int:
     return subprocess.run(command, cwd=cwd, env=env).returncode
 
 
-def snapshot_command(rev: str, script: str, argv: list[str]) -> tuple[list[str], Path, dict]:
-    """The command, directory and environment that run ``script`` with ``argv`` on the code
-    of commit ``rev``: its tree exported by ``git archive`` (the checkout is left alone)
-    into ``var/bench/code-<commit>/`` with the benchmark scripts of the working tree,
-    imported before the checkout's packages. Others may edit the checkout meanwhile: what
-    runs is that commit."""
+def snapshot_command(
+    rev: str, script: str, argv: list[str], base_env: dict[str, str] | None = None
+) -> tuple[list[str], Path, dict]:
+    """The command, directory and environment (``base_env``, this process's by default)
+    that run ``script`` with ``argv`` on the code of commit ``rev``: its tree exported by
+    ``git archive`` (the checkout is left alone) into ``var/bench/code-<commit>/`` with the
+    benchmark scripts of the working tree, imported before the checkout's packages. Others
+    may edit the checkout meanwhile: what runs is that commit."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -1644,7 +1646,8 @@ def snapshot_command(rev: str, script: str, argv: list[str]) -> tuple[list[str],
         subprocess.run(["tar", "-x", "-C", str(directory)], input=tree.stdout, check=True)
     for path in (ROOT / "bench").glob("*.py"):
         shutil.copy(path, directory / "bench" / path.name)
-    env = {**os.environ, "BENCH_VAR": str(VAR), "BENCH_CODE_COMMIT": commit}
+    env = dict(os.environ if base_env is None else base_env)
+    env.update(BENCH_VAR=str(VAR), BENCH_CODE_COMMIT=commit)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), env.get("PYTHONPATH")]))
     say(f"code: commit {commit}, exported to {directory}")
     return [sys.executable, str(directory / "bench" / script), *argv], directory, env

@@ -77,6 +77,14 @@ def coverage_case(in_own_title: list) -> tuple[str, list]:
     return f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END", params
 
 
+# The columns each sort's ORDER BY (order_by) reads besides rank and work_id.
+SORT_COLUMNS = {"newest": ("year",), "title": ("title_key",), "author": ("author_key", "title_key")}
+
+
+def _relevance_order(tier: str, coverage: str) -> str:
+    return f"{tier}, {coverage}, rank DESC, work_id"
+
+
 def order_by(
     sort: str, *, newest: str, tiers: dict[int, tuple[str, list]], in_own_title: list
 ) -> tuple[str, list]:
@@ -93,7 +101,22 @@ def order_by(
         return "rank DESC, work_id", []
     tier, tier_params = tier_case(tiers, range(7))
     coverage, coverage_params = coverage_case(in_own_title)
-    return f"{tier}, {coverage}, rank DESC, work_id", [*tier_params, *coverage_params]
+    return _relevance_order(tier, coverage), [*tier_params, *coverage_params]
+
+
+def sort_keys(
+    sort: str, *, newest: str, tiers: dict[int, tuple[str, list]], in_own_title: list
+) -> tuple[list[str], list, str]:
+    """:func:`order_by` for matches that are read once and ordered later: the columns
+    to read with them (by relevance, the tier and title coverage computed as each is
+    read, ``expression AS name``), their parameters, and the ORDER BY over those columns."""
+    if sort == "relevance" and tiers:
+        tier, tier_params = tier_case(tiers, range(7))
+        coverage, coverage_params = coverage_case(in_own_title)
+        columns = [f"{tier} AS tier", f"{coverage} AS coverage"]
+        return columns, [*tier_params, *coverage_params], _relevance_order("tier", "coverage")
+    order, params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
+    return list(SORT_COLUMNS.get(sort, ())), params, order
 
 
 def ranked_page(

@@ -183,24 +183,6 @@ def _page(source: str, params: list, plan: Plan, sort: str, limit: int, offset: 
     return engine.ranked_page(source, params, sort, limit, offset, **_ranking(plan))
 
 
-def _sort_keys(plan: Plan, sort: str) -> tuple[list[str], list, str]:
-    """The columns a narrow query's matches are read with for ``sort``, their parameters,
-    and the ORDER BY over them. By relevance, each match's tier and title coverage are
-    computed as it is read, so the materialised matches hold two integers instead of the
-    titles and text vectors the ranking reads: copying those into the matches and reading
-    them back cost more than matching every costly tier at once (0.4-0.9 ms of CPU a
-    search over the benchmark's queries, bench/README.md)."""
-    ranking = _ranking(plan)
-    if sort == "relevance" and ranking["tiers"]:
-        tier, tier_params = engine.tier_case(ranking["tiers"], range(7))
-        coverage, coverage_params = engine.coverage_case(ranking["in_own_title"])
-        columns = [f"{tier} AS tier", f"{coverage} AS coverage"]
-        return columns, [*tier_params, *coverage_params], "tier, coverage, rank DESC, work_id"
-    columns = {"newest": ["year"], "title": ["title_key"], "author": ["author_key", "title_key"]}
-    order, _params = engine.order_by(sort, **{**ranking, "tiers": {}})
-    return columns.get(sort, []), [], order
-
-
 class PostgresEngine(Engine):
     vendor = "postgresql"
 
@@ -322,10 +304,15 @@ class PostgresEngine(Engine):
 
     def _exact(self, plan: Plan, sort: str, offset: int, limit: int) -> Page | None:
         """Count, rank and facet every match in one statement, or None when there are
-        more than EXACT_LIMIT (then nothing was ranked nor counted)."""
+        more than EXACT_LIMIT (then nothing was ranked nor counted). The matches are
+        materialised with their sort keys only (by relevance each one's tier and title
+        coverage, computed as it is read: :func:`engine.sort_keys`), not the titles and
+        text vectors the ranking reads: copying those into the matches and reading them
+        back cost more than matching every costly tier at once (0.4-0.9 ms of CPU a
+        search over the benchmark's queries, bench/README.md)."""
         cap = engine.EXACT_LIMIT
         where, params = _where(plan)
-        keys, key_params, order = _sort_keys(plan, sort)
+        keys, key_params, order = engine.sort_keys(sort, **_ranking(plan))
         sql = f"""
             WITH hits AS MATERIALIZED (
                 SELECT {", ".join(["work_id", "rank", "facet_ids", *keys])}

@@ -19,6 +19,23 @@ def titles(result) -> list[str]:
     return [works[hit.work_id].title for hit in result.hits]
 
 
+def engine_sql():
+    """The module of the current database's engine (its SQL of the ranking)."""
+    if connection.vendor == "postgresql":
+        from catalogue.search import postgres as module
+    else:
+        from catalogue.search import sqlite as module
+    return module
+
+
+def paged(the_plan, sort: str, total: int, per_page: int = 7) -> list[int]:
+    """Every work of ``the_plan`` in ``sort`` order, read page after page."""
+    current, ids = search.current_engine(), []
+    for offset in range(0, total, per_page):
+        ids += current.run(the_plan, sort=sort, offset=offset, limit=per_page).work_ids
+    return ids
+
+
 # ----------------------------------------------------------------------------- analysis
 
 
@@ -150,14 +167,9 @@ def test_sorts_order_by_year_title_and_author(corpus, db):
 def test_each_sort_pages_every_match_in_the_order_of_its_order_by(corpus, db, sort):
     """A narrow query sorted by year, title or author: every match, page after page, in
     the order of the sort's ORDER BY (engine.order_by) over the index's rows."""
-    if connection.vendor == "postgresql":
-        from catalogue.search import postgres as module
-    else:
-        from catalogue.search import sqlite as module
     the_plan = plan(text="austen")
-    current = search.current_engine()
-    whole = current.run(the_plan, sort=sort, offset=0, limit=10_000)
-    order, params = engine_module.order_by(sort, **module._ranking(the_plan))
+    whole = search.current_engine().run(the_plan, sort=sort, offset=0, limit=10_000)
+    order, params = engine_module.order_by(sort, **engine_sql()._ranking(the_plan))
     marks = ", ".join("%s" for _ in whole.work_ids)
     sql = f"SELECT work_id FROM catalogue_workindex WHERE work_id IN ({marks}) ORDER BY {order}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -165,10 +177,7 @@ def test_each_sort_pages_every_match_in_the_order_of_its_order_by(corpus, db, so
         expected = [row[0] for row in cursor.fetchall()]
     assert whole.exact and len(expected) == whole.total > 10
     assert whole.work_ids == expected
-    paged = []
-    for offset in range(0, whole.total, 7):
-        paged += current.run(the_plan, sort=sort, offset=offset, limit=7).work_ids
-    assert paged == expected
+    assert paged(the_plan, sort, whole.total) == expected
 
 
 def test_pages_do_not_overlap_and_cover_the_results(corpus, db):
@@ -395,14 +404,9 @@ def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, te
     others only when those are too few (engine.ranked_page, SQLite), or computes every
     match's tier as it reads it (PostgreSQL's narrow statement): page after page, in
     pages that straddle the two, the order is that of one ORDER BY over every match."""
-    if connection.vendor == "postgresql":
-        from catalogue.search import postgres as module
-    else:
-        from catalogue.search import sqlite as module
     the_plan = plan(text=text)
-    current = search.current_engine()
-    ids = current.run(the_plan, sort="relevance", offset=0, limit=10_000).work_ids
-    ranking = module._ranking(the_plan)
+    ids = search.current_engine().run(the_plan, sort="relevance", offset=0, limit=10_000).work_ids
+    ranking = engine_sql()._ranking(the_plan)
     order, params = engine_module.order_by("relevance", **ranking)
     marks = ", ".join("%s" for _ in ids)
     first, first_params = engine_module.tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
@@ -415,8 +419,4 @@ def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, te
     in_column_tiers = sum(tier < 6 for _work_id, tier in rows)
     assert 0 < in_column_tiers < len(expected)  # both parts of the ranking are read
     assert ids == expected
-    per_page = 7
-    paged = []
-    for offset in range(0, len(expected), per_page):
-        paged += current.run(the_plan, sort="relevance", offset=offset, limit=per_page).work_ids
-    assert paged == expected
+    assert paged(the_plan, "relevance", len(expected)) == expected
