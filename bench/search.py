@@ -330,6 +330,7 @@ class Run:
     load_after: str
     server_cpu: float = 0.0
     db_cpu: float | None = None
+    db_faults: int | None = None  # minor page faults of its PostgreSQL backends
     generator_cpu: float = 0.0  # this process: the load generator's threads
     busy: float = 0.0
     reference_ms: tuple[float, float] = (0.0, 0.0)  # reference_loop() before and after
@@ -430,7 +431,7 @@ def server_settings() -> str:
     import psycopg
 
     names = ("server_version", "shared_buffers", "effective_cache_size", "work_mem", "jit",
-             "random_page_cost", "autovacuum")  # fmt: skip
+             "random_page_cost", "autovacuum", "huge_pages")  # fmt: skip
     with psycopg.connect(data.DATABASE_URL, autocommit=True) as conn:
         values = [conn.execute(f"SHOW {name}").fetchone()[0] for name in names]
         started = conn.execute("SELECT pg_postmaster_start_time()::timestamp(0)").fetchone()[0]
@@ -451,14 +452,17 @@ def server_settings() -> str:
     return described
 
 
-def postgres_ticks(pids: set[int]) -> dict[int, int]:
-    """CPU ticks of these PostgreSQL backends (when the server runs on this machine)."""
-    ticks = {}
+def postgres_counters(pids: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """CPU ticks and minor page faults of these PostgreSQL backends (when the server runs
+    on this machine). A backend maps each page of ``shared_buffers`` the first time it
+    touches it, a few microseconds a fault on a virtual machine, unless the buffers are in
+    huge pages (bench/README.md, 5 December, a sixth session)."""
+    ticks, faults = {}, {}
     for pid in pids:
         fields = _proc_stat(pid)
         if fields:
-            ticks[pid] = _cpu_ticks(fields)
-    return ticks
+            ticks[pid], faults[pid] = _cpu_ticks(fields), int(fields[9])  # minflt
+    return ticks, faults
 
 
 def group_ticks(leader: int) -> dict[int, int]:
@@ -495,13 +499,13 @@ def measure(label: str, base: str, paths: list[str], clients: int, server_pid: i
     before = load()
     ours, others = sessions() if postgres else (set(), [])
     server0, busy0, own0 = group_ticks(server_pid), machine_busy(), os.times()
-    db0 = postgres_ticks(ours)
+    db0, faults0 = postgres_counters(ours)
     samples, wall = replay(base, paths, clients)
     server1, busy1, own1 = group_ticks(server_pid), machine_busy(), os.times()
     if postgres:
         ours_after, others_after = sessions()
         others = list(dict.fromkeys(others + others_after))
-    db1 = postgres_ticks(ours_after) if postgres else {}
+    db1, faults1 = postgres_counters(ours_after) if postgres else ({}, {})
     run = Run(label, samples, wall, before, load())
     run.reference_ms = (reference_before, reference_loop())
     for other in others:
@@ -509,6 +513,8 @@ def measure(label: str, base: str, paths: list[str], clients: int, server_pid: i
     run.server_cpu = ticks_delta(server0, server1)
     run.generator_cpu = (own1.user - own0.user) + (own1.system - own0.system)
     run.db_cpu = ticks_delta(db0, db1) if (db0 or db1) else None
+    if faults1:
+        run.db_faults = sum(n - faults0.get(pid, 0) for pid, n in faults1.items())
     busy, total = busy1[0] - busy0[0], busy1[1] - busy0[1]
     run.busy = busy / total if total else 0.0
     if run.errors:
@@ -696,6 +702,8 @@ def breakdown(run: Run, queries: list[Query], reference: Run | None) -> None:
 def cpu_line(run: Run) -> str:
     capacity = run.wall * NCPU
     db = f", database {run.db_cpu:.1f} s" if run.db_cpu is not None else ""
+    if run.db_faults is not None:
+        db += f" ({run.db_faults / max(len(run.samples), 1):,.0f} minor page faults/request)"
     return (
         f"  {run.label}: server {run.server_cpu:.1f} CPU s "
         f"({run.server_cpu * 1000 / max(len(run.samples), 1):.1f} ms/request){db}, "
