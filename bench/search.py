@@ -59,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import searchdata as data  # noqa: E402
 from bench.web import (  # noqa: E402
+    CLK_TCK,
     _all_pids,
     _cpu_ticks,
     _percentile,
@@ -953,7 +954,6 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
         f"Comparing {commits[0]} and {commits[1]} in process: {rounds} rounds of {queries} "
         f"queries on {pg_stamp['records']:,} records (load average {load()}, {NCPU} CPUs)"
     )
-    tick = os.sysconf("SC_CLK_TCK")
     block = 50
     totals = {commit: {"python": 0.0, "database": 0.0} for commit in commits}
     second_minus_first = 0.0  # the order effect: commits' differences cancel over pairs
@@ -989,9 +989,9 @@ def compare(commits: list[str], rounds: int, queries: int, warmup: int) -> int:
                         process.stdin.write(f"{first} {min(first + block, queries)}\n")
                         process.stdin.flush()
                         answer = _answer(commit, process)
-                        costs[commit] = answer["python"] + answer["database"] / tick
+                        costs[commit] = answer["python"] + answer["database"] / CLK_TCK
                         totals[commit]["python"] += answer["python"]
-                        totals[commit]["database"] += answer["database"] / tick
+                        totals[commit]["database"] += answer["database"] / CLK_TCK
                         if number == 0:
                             pages[commit] += answer["digests"]
                     second_minus_first += costs[order[1]] - costs[order[0]]

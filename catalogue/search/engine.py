@@ -77,8 +77,17 @@ def coverage_case(in_own_title: list) -> tuple[str, list]:
     return f"CASE WHEN ({covered}) * 2 >= title_words THEN 0 ELSE 1 END", params
 
 
-# The columns each sort's ORDER BY (order_by) reads besides rank and work_id.
+# The columns each sort's ORDER BY (order_by) reads besides rank and work_id (an engine's
+# ``newest`` orders by ``year``).
 SORT_COLUMNS = {"newest": ("year",), "title": ("title_key",), "author": ("author_key", "title_key")}
+
+
+def _relevance_keys(tiers: dict[int, tuple[str, list]], in_own_title: list):
+    """The two computed keys of relevance, the tier and the title coverage, with their
+    parameters; :func:`_relevance_order` orders by them."""
+    tier, tier_params = tier_case(tiers, range(7))
+    coverage, coverage_params = coverage_case(in_own_title)
+    return tier, coverage, [*tier_params, *coverage_params]
 
 
 def _relevance_order(tier: str, coverage: str) -> str:
@@ -99,9 +108,8 @@ def order_by(
         return "author_key = '', author_key, title_key, work_id", []
     if not tiers:
         return "rank DESC, work_id", []
-    tier, tier_params = tier_case(tiers, range(7))
-    coverage, coverage_params = coverage_case(in_own_title)
-    return _relevance_order(tier, coverage), [*tier_params, *coverage_params]
+    tier, coverage, params = _relevance_keys(tiers, in_own_title)
+    return _relevance_order(tier, coverage), params
 
 
 def sort_keys(
@@ -111,10 +119,9 @@ def sort_keys(
     to read with them (by relevance, the tier and title coverage computed as each is
     read, ``expression AS name``), their parameters, and the ORDER BY over those columns."""
     if sort == "relevance" and tiers:
-        tier, tier_params = tier_case(tiers, range(7))
-        coverage, coverage_params = coverage_case(in_own_title)
+        tier, coverage, params = _relevance_keys(tiers, in_own_title)
         columns = [f"{tier} AS tier", f"{coverage} AS coverage"]
-        return columns, [*tier_params, *coverage_params], _relevance_order("tier", "coverage")
+        return columns, params, _relevance_order("tier", "coverage")
     order, params = order_by(sort, newest=newest, tiers=tiers, in_own_title=in_own_title)
     return list(SORT_COLUMNS.get(sort, ())), params, order
 

@@ -28,6 +28,19 @@ def engine_sql():
     return module
 
 
+def in_order(work_ids, order: str, params: list, column: tuple[str, list] = ("NULL", [])):
+    """These works' index rows, (work_id, ``column``), in ``order`` (an ORDER BY)."""
+    expression, column_params = column
+    marks = ", ".join("%s" for _ in work_ids)
+    sql = (
+        f"SELECT work_id, {expression} FROM catalogue_workindex "  # noqa: S608
+        f"WHERE work_id IN ({marks}) ORDER BY {order}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*column_params, *work_ids, *params])
+        return cursor.fetchall()
+
+
 def paged(the_plan, sort: str, total: int, per_page: int = 7) -> list[int]:
     """Every work of ``the_plan`` in ``sort`` order, read page after page."""
     current, ids = search.current_engine(), []
@@ -170,11 +183,7 @@ def test_each_sort_pages_every_match_in_the_order_of_its_order_by(corpus, db, so
     the_plan = plan(text="austen")
     whole = search.current_engine().run(the_plan, sort=sort, offset=0, limit=10_000)
     order, params = engine_module.order_by(sort, **engine_sql()._ranking(the_plan))
-    marks = ", ".join("%s" for _ in whole.work_ids)
-    sql = f"SELECT work_id FROM catalogue_workindex WHERE work_id IN ({marks}) ORDER BY {order}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*whole.work_ids, *params])
-        expected = [row[0] for row in cursor.fetchall()]
+    expected = [work_id for work_id, _ in in_order(whole.work_ids, order, params)]
     assert whole.exact and len(expected) == whole.total > 10
     assert whole.work_ids == expected
     assert paged(the_plan, sort, whole.total) == expected
@@ -408,13 +417,8 @@ def test_pages_ranked_column_tiers_first_follow_the_whole_ranking(corpus, db, te
     ids = search.current_engine().run(the_plan, sort="relevance", offset=0, limit=10_000).work_ids
     ranking = engine_sql()._ranking(the_plan)
     order, params = engine_module.order_by("relevance", **ranking)
-    marks = ", ".join("%s" for _ in ids)
-    first, first_params = engine_module.tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
-    where = f"work_id IN ({marks}) ORDER BY {order}"
-    sql = f"SELECT work_id, {first} FROM catalogue_workindex WHERE {where}"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*first_params, *ids, *params])
-        rows = cursor.fetchall()
+    first = engine_module.tier_case(ranking["tiers"], engine_module.COLUMN_TIERS)
+    rows = in_order(ids, order, params, column=first)
     expected = [work_id for work_id, _tier in rows]
     in_column_tiers = sum(tier < 6 for _work_id, tier in rows)
     assert 0 < in_column_tiers < len(expected)  # both parts of the ranking are read
